@@ -122,11 +122,11 @@ public:
             return *this;
         }
         void operator++(int) { ++*this; }
-        friend bool operator==(const iterator& it, std::default_sentinel_t) {
-            return !it.parent_->current_.has_value();
-        }
+        friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
 
     private:
+        bool at_end() const { return !parent_->current_.has_value(); }
+
         GeneratorStream* parent_ = nullptr;
     };
 
