@@ -74,7 +74,8 @@ TEST_CASE("reject throws data_error naming series, time and problem", "[core][in
 
 TEST_CASE("clamp repairs samples and counts them", "[core][input_policy]") {
     augur::InputPolicy policy;
-    policy.nan = policy.infinite = policy.out_of_range = policy.out_of_order = augur::InputAction::clamp;
+    policy.nan = policy.infinite = policy.out_of_range = policy.out_of_order =
+        augur::InputAction::clamp;
     policy.min_value = -10.0;
     policy.max_value = 100.0;
     augur::InputGuard guard(policy);

@@ -27,13 +27,16 @@ double ks_statistic(std::vector<double> draws, const std::function<double(double
 }
 
 // Critical value of the KS statistic at significance 0.001 (asymptotic).
-double ks_critical(std::size_t n) { return 1.949 / std::sqrt(static_cast<double>(n)); }
+double ks_critical(std::size_t n) {
+    return 1.949 / std::sqrt(static_cast<double>(n));
+}
 
 template <class Draw>
 std::vector<double> draw_many(std::size_t n, std::uint64_t seed, Draw draw) {
     augur::Rng rng(seed);
     std::vector<double> out(n);
-    for (auto& x : out) x = draw(rng);
+    for (auto& x : out)
+        x = draw(rng);
     return out;
 }
 
@@ -45,7 +48,8 @@ TEST_CASE("xoshiro256++ matches the reference output", "[core][random]") {
     rng.set_state(state);
     const std::uint64_t expected[] = {41943041ULL, 58720359ULL, 3588806011781223ULL,
                                       3591011842654386ULL, 9228616714210784205ULL};
-    for (std::uint64_t e : expected) CHECK(rng() == e);
+    for (std::uint64_t e : expected)
+        CHECK(rng() == e);
 }
 
 TEST_CASE("splitmix64 matches the reference output", "[core][random]") {
@@ -97,7 +101,8 @@ TEST_CASE("uniform_index is unbiased and in range", "[core][random]") {
         // Chi-square with n - 1 degrees of freedom; 0.999 quantile for df <= 9 is below 28.
         const double expected = static_cast<double>(draws) / static_cast<double>(n);
         double chi2 = 0.0;
-        for (int c : counts) chi2 += (c - expected) * (c - expected) / expected;
+        for (int c : counts)
+            chi2 += (c - expected) * (c - expected) / expected;
         CHECK(chi2 < 28.0);
     }
 }

@@ -48,11 +48,13 @@ TEST_CASE("SeriesKey parses and prints its text form", "[core][series]") {
 
     // Labels are sorted, so the order given does not matter.
     CHECK(augur::SeriesKey::parse("m{b=2,a=1}") == augur::SeriesKey::parse("m{a=1,b=2}"));
-    CHECK(augur::SeriesKey("m", "t", "i", {{"z", "1"}, {"a", "2"}}).to_string() == "t/i/m{a=2,z=1}");
+    CHECK(augur::SeriesKey("m", "t", "i", {{"z", "1"}, {"a", "2"}}).to_string() ==
+          "t/i/m{a=2,z=1}");
 }
 
 TEST_CASE("SeriesKey rejects malformed names", "[core][series]") {
-    for (const char* bad : {"", "a/b/c/d", "a/", "m{a=1", "m{=1}", "m{a}", "m{a=1,}", "m{a=1,a=2}"}) {
+    for (const char* bad :
+         {"", "a/b/c/d", "a/", "m{a=1", "m{=1}", "m{a}", "m{a=1,}", "m{a=1,a=2}"}) {
         INFO(bad);
         CHECK_THROWS_AS(augur::SeriesKey::parse(bad), augur::invalid_argument);
     }

@@ -43,8 +43,8 @@ static_assert(std::is_void_v<augur::sink_result_t<CountingSink>>);
 
 TEST_CASE("feed pushes every sample of a stream into a sink", "[core][stream]") {
     const std::vector<double> values{1, 2, 3, 4, 5};
-    const auto samples = augur::as_samples(values, augur::SeriesId{3},
-                                           augur::from_epoch_seconds(100), std::chrono::seconds(60));
+    const auto samples = augur::as_samples(
+        values, augur::SeriesId{3}, augur::from_epoch_seconds(100), std::chrono::seconds(60));
     REQUIRE(samples.size() == 5);
     CHECK(samples[4].time == augur::from_epoch_seconds(340));
     CHECK(samples[2].series == augur::SeriesId{3});

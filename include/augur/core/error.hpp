@@ -88,8 +88,8 @@ inline AssertHandler& assert_handler_slot() noexcept {
     return handler;
 }
 
-[[noreturn]] inline void assert_failed(const char* condition, const char* message,
-                                       const char* file, int line) {
+[[noreturn]] inline void assert_failed(const char* condition, const char* message, const char* file,
+                                       int line) {
     assert_handler_slot()(condition, message, file, line);
     std::abort();
 }

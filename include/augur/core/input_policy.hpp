@@ -36,10 +36,14 @@ enum class InputAction : std::uint8_t { reject, skip, clamp, keep };
 /// The name of an action ("reject", "skip", "clamp", "keep").
 constexpr const char* to_string(InputAction action) noexcept {
     switch (action) {
-    case InputAction::reject: return "reject";
-    case InputAction::skip: return "skip";
-    case InputAction::clamp: return "clamp";
-    case InputAction::keep: return "keep";
+    case InputAction::reject:
+        return "reject";
+    case InputAction::skip:
+        return "skip";
+    case InputAction::clamp:
+        return "clamp";
+    case InputAction::keep:
+        return "keep";
     }
     return "?";
 }
@@ -161,47 +165,56 @@ public:
             switch (action) {
             case InputAction::reject:
                 fail(sample, duplicate ? "duplicate timestamp" : "timestamp out of order");
-            case InputAction::skip: return drop();
+            case InputAction::skip:
+                return drop();
             case InputAction::clamp:
                 sample.time = state.last_time;
                 repaired = true;
                 break;
-            case InputAction::keep: break;
+            case InputAction::keep:
+                break;
             }
         }
 
         if (std::isnan(sample.value)) {
             ++counters_.nan;
             switch (policy_.nan) {
-            case InputAction::reject: fail(sample, "NaN value");
+            case InputAction::reject:
+                fail(sample, "NaN value");
             case InputAction::clamp:
                 if (!state.has_value) return drop();
                 sample.value = state.last_value;
                 repaired = true;
                 break;
-            default: return drop();
+            default:
+                return drop();
             }
         } else if (std::isinf(sample.value)) {
             ++counters_.infinite;
             switch (policy_.infinite) {
-            case InputAction::reject: fail(sample, "infinite value");
+            case InputAction::reject:
+                fail(sample, "infinite value");
             case InputAction::clamp:
                 sample.value = sample.value > 0 ? policy_.max_value : policy_.min_value;
                 repaired = true;
                 break;
-            default: return drop();
+            default:
+                return drop();
             }
         } else if (sample.value < policy_.min_value || sample.value > policy_.max_value) {
             ++counters_.out_of_range;
             switch (policy_.out_of_range) {
-            case InputAction::reject: fail(sample, "value out of range");
-            case InputAction::skip: return drop();
+            case InputAction::reject:
+                fail(sample, "value out of range");
+            case InputAction::skip:
+                return drop();
             case InputAction::clamp:
-                sample.value = sample.value > policy_.max_value ? policy_.max_value
-                                                                : policy_.min_value;
+                sample.value =
+                    sample.value > policy_.max_value ? policy_.max_value : policy_.min_value;
                 repaired = true;
                 break;
-            case InputAction::keep: break;
+            case InputAction::keep:
+                break;
             }
         }
 

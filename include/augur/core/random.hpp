@@ -42,7 +42,8 @@ public:
 
     constexpr void reseed(std::uint64_t seed) noexcept {
         std::uint64_t sm = seed;
-        for (auto& word : state_) word = splitmix64(sm);
+        for (auto& word : state_)
+            word = splitmix64(sm);
     }
 
     static constexpr result_type min() noexcept { return 0; }
@@ -75,7 +76,8 @@ public:
     constexpr const std::uint64_t (&state() const noexcept)[4] { return state_; }
     /// Restores a state from state(). Precondition: not all zero.
     constexpr void set_state(const std::uint64_t (&words)[4]) noexcept {
-        for (int i = 0; i < 4; ++i) state_[i] = words[i];
+        for (int i = 0; i < 4; ++i)
+            state_[i] = words[i];
     }
 
 private:

@@ -7,11 +7,11 @@
 // Thread-safety: value types, no shared state.
 
 #include <chrono>
-#include <compare>
 #include <cmath>
+#include <compare>
 #include <cstdint>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -37,7 +37,9 @@ constexpr double to_epoch_seconds(Timestamp t) noexcept {
 }
 
 /// A duration in seconds as a double.
-constexpr double to_seconds(Duration d) noexcept { return static_cast<double>(d.count()) * 1e-9; }
+constexpr double to_seconds(Duration d) noexcept {
+    return static_cast<double>(d.count()) * 1e-9;
+}
 
 /// ISO-8601 text of a timestamp in UTC: "2014-04-01T00:00:00Z", with a fraction of 3, 6 or 9
 /// digits only when the time has sub-second parts ("2014-04-01T00:00:00.250Z").

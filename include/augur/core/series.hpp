@@ -81,7 +81,8 @@ struct SeriesKey {
                 const auto comma = body.find(',');
                 const std::string_view item = body.substr(0, comma);
                 const auto eq = item.find('=');
-                if (eq == std::string_view::npos || eq == 0) return fail("a label needs name=value");
+                if (eq == std::string_view::npos || eq == 0)
+                    return fail("a label needs name=value");
                 label_pairs.emplace_back(std::string(item.substr(0, eq)),
                                          std::string(item.substr(eq + 1)));
                 if (comma == std::string_view::npos) break;
@@ -109,8 +110,9 @@ struct SeriesKey {
 
     /// The value of a label, if present.
     std::optional<std::string_view> label(std::string_view name) const {
-        const auto it = std::lower_bound(labels.begin(), labels.end(), name,
-                                         [](const auto& p, std::string_view n) { return p.first < n; });
+        const auto it =
+            std::lower_bound(labels.begin(), labels.end(), name,
+                             [](const auto& p, std::string_view n) { return p.first < n; });
         if (it == labels.end() || it->first != name) return std::nullopt;
         return std::string_view(it->second);
     }
@@ -122,8 +124,9 @@ private:
     void normalize() {
         if (metric_name.empty()) throw invalid_argument("SeriesKey: metric_name is empty");
         std::sort(labels.begin(), labels.end());
-        const auto dup = std::adjacent_find(labels.begin(), labels.end(),
-                                            [](const auto& a, const auto& b) { return a.first == b.first; });
+        const auto dup =
+            std::adjacent_find(labels.begin(), labels.end(),
+                               [](const auto& a, const auto& b) { return a.first == b.first; });
         if (dup != labels.end())
             throw invalid_argument("SeriesKey: label '" + dup->first + "' given twice");
     }

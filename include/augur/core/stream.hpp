@@ -26,12 +26,14 @@ inline namespace v0 {
 
 /// An input range of values convertible to Sample.
 template <class R>
-concept MetricStream = std::ranges::input_range<R> &&
-                       std::convertible_to<std::ranges::range_reference_t<R>, Sample>;
+concept MetricStream =
+    std::ranges::input_range<R> && std::convertible_to<std::ranges::range_reference_t<R>, Sample>;
 
 /// Anything that accepts samples one at a time through observe(const Sample&).
 template <class S>
-concept MetricSink = requires(S& sink, const Sample& sample) { sink.observe(sample); };
+concept MetricSink = requires(S& sink, const Sample& sample) {
+    sink.observe(sample);
+};
 
 /// What a sink's observe returns (void for sinks without a result).
 template <MetricSink S>
@@ -51,9 +53,9 @@ std::size_t feed(R&& stream, S& sink) {
 /// Pushes every sample into `sink` and calls `on_result(sample, result)` with what each
 /// observe returned. Returns how many samples were pushed.
 template <MetricStream R, MetricSink S, class F>
-    requires(!std::is_void_v<sink_result_t<S>>) &&
-            std::invocable<F&, const Sample&, sink_result_t<S>>
-std::size_t for_each_result(R&& stream, S& sink, F on_result) {
+requires(!std::is_void_v<sink_result_t<S>>) &&
+    std::invocable<F&, const Sample&, sink_result_t<S>> std::size_t
+    for_each_result(R&& stream, S& sink, F on_result) {
     std::size_t count = 0;
     for (auto&& element : stream) {
         const Sample sample = static_cast<Sample>(element);
@@ -68,7 +70,8 @@ template <MetricStream R>
 std::vector<Sample> collect(R&& stream) {
     std::vector<Sample> out;
     if constexpr (std::ranges::sized_range<R>) out.reserve(std::ranges::size(stream));
-    for (auto&& element : stream) out.push_back(static_cast<Sample>(element));
+    for (auto&& element : stream)
+        out.push_back(static_cast<Sample>(element));
     return out;
 }
 
@@ -87,7 +90,8 @@ template <MetricStream R>
 std::vector<double> values_of(R&& stream) {
     std::vector<double> out;
     if constexpr (std::ranges::sized_range<R>) out.reserve(std::ranges::size(stream));
-    for (auto&& element : stream) out.push_back(static_cast<Sample>(element).value);
+    for (auto&& element : stream)
+        out.push_back(static_cast<Sample>(element).value);
     return out;
 }
 
@@ -101,8 +105,8 @@ std::vector<double> values_of(R&& stream) {
 ///   }};
 /// @endcode
 template <class Generator>
-    requires std::invocable<Generator&> &&
-             std::convertible_to<std::invoke_result_t<Generator&>, std::optional<Sample>>
+requires std::invocable<Generator&> &&
+    std::convertible_to<std::invoke_result_t<Generator&>, std::optional<Sample>>
 class GeneratorStream {
 public:
     explicit GeneratorStream(Generator generator) : generator_(std::move(generator)) {}
