@@ -7,7 +7,8 @@ if(AUGUR_WERROR)
     target_compile_options(augur_development INTERFACE -Werror)
 endif()
 if(AUGUR_SANITIZE)
+    # GCC's -Wmaybe-uninitialized gives false positives in libstdc++ under the sanitizers.
     target_compile_options(augur_development INTERFACE -fsanitize=address,undefined
-        -fno-sanitize-recover=all -fno-omit-frame-pointer)
+        -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-maybe-uninitialized)
     target_link_options(augur_development INTERFACE -fsanitize=address,undefined)
 endif()
