@@ -60,9 +60,18 @@ public:
 private:
     static std::string format(const SourceLocation& where, const std::string& message) {
         std::string out = where.file.empty() ? std::string("<input>") : where.file;
-        if (where.line > 0) out += ":" + std::to_string(where.line);
-        if (where.column > 0) out += ":" + std::to_string(where.column);
-        return out + ": " + message;
+        // Appended piecewise: "literal" + std::string trips a false -Wrestrict in GCC 12 at -O3.
+        if (where.line > 0) {
+            out += ':';
+            out += std::to_string(where.line);
+        }
+        if (where.column > 0) {
+            out += ':';
+            out += std::to_string(where.column);
+        }
+        out += ": ";
+        out += message;
+        return out;
     }
 
     SourceLocation where_;
