@@ -1,0 +1,202 @@
+#pragma once
+
+// Selection policies: how a router scores each eligible arm before taking the best score.
+//
+// ThompsonSampling (the default) scores an arm by a draw from its posterior. The baselines,
+// for comparison in the same framework, use the posterior's evidence and sample mean:
+//   Ucb1            mean + sqrt(2 ln t / n)                       (Auer et al. 2002)
+//   KlUcb           max { q : n kl(mean, q) <= ln t } for rewards in [0, 1]  (Garivier & Cappe
+//                   2011, with c = 0 as in their experiments)
+//   EpsilonGreedy   with probability epsilon a uniformly random arm, else the best mean
+//   UniformRandom   a uniformly random arm
+// Arms without evidence score +infinity in the index policies (each is tried once).
+//
+// Contract of a selection policy S for posterior P:
+//   Round begin_round(Rng&, std::uint64_t t) const   once per decision (t = observations so far)
+//   double score(const P&, Rng&, const Round&) const  per eligible arm; larger is better
+//   optionally score(const P&, Rng&, const Round&, std::span<const double> context) for a
+//   ContextualPosterior.
+// O(1) per arm (KlUcb: a few Newton steps). Thread-safety: immutable policies; the state of a
+// decision is in the Round and the caller's Rng.
+
+#include "augur/core/error.hpp"
+#include "augur/core/random.hpp"
+#include "augur/routing/posterior.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+
+namespace augur {
+inline namespace v0 {
+
+/// What a selection policy decided once for a whole decision.
+struct Round {
+    /// Observations so far (>= 0).
+    std::uint64_t t = 0;
+    /// EpsilonGreedy: this decision explores.
+    bool explore = false;
+};
+
+/// A selection policy for posterior P (see the file comment).
+template <class S, class P>
+concept SelectionPolicy = requires(const S& s, const P& p, Rng& rng, std::uint64_t t,
+                                   const Round& round) {
+    { s.begin_round(rng, t) } -> std::same_as<Round>;
+    { s.score(p, rng, round) } -> std::convertible_to<double>;
+};
+
+/// A selection policy that also scores arms under a context.
+template <class S, class P>
+concept ContextualSelectionPolicy = requires(const S& s, const P& p, Rng& rng, std::uint64_t t,
+                                             const Round& round, std::span<const double> x) {
+    { s.begin_round(rng, t) } -> std::same_as<Round>;
+    { s.score(p, rng, round, x) } -> std::convertible_to<double>;
+};
+
+/// Thompson sampling: an arm's score is a draw from its posterior.
+struct ThompsonSampling {
+    static constexpr const char* name = "thompson";
+    template <class G>
+    Round begin_round(G&, std::uint64_t t) const noexcept {
+        return {t, false};
+    }
+    template <class P, class G>
+    double score(const P& posterior, G& rng, const Round&) const noexcept {
+        return posterior.sample(rng);
+    }
+    template <class P, class G>
+    double score(const P& posterior, G& rng, const Round&, std::span<const double> x) const {
+        return posterior.sample(rng, x);
+    }
+};
+
+namespace detail::routing {
+
+inline double index_log(std::uint64_t t) noexcept {
+    return std::log(std::max<double>(1.0, static_cast<double>(t)));
+}
+
+/// Bernoulli KL divergence kl(p, q), with 0 log 0 = 0.
+inline double bernoulli_kl(double p, double q) noexcept {
+    constexpr double eps = 1e-15;
+    q = std::clamp(q, eps, 1.0 - eps);
+    double kl = 0.0;
+    if (p > 0.0) kl += p * std::log(p / q);
+    if (p < 1.0) kl += (1.0 - p) * std::log((1.0 - p) / (1.0 - q));
+    return kl;
+}
+
+/// The largest q in [p, 1] with kl(p, q) <= bound: Newton's method on the convex, increasing
+/// f(q) = kl(p, q) - bound, started where the second-order expansion
+/// (q - p)^2 = 2 bound q (1 - q) holds. From the left Newton overshoots once, then converges
+/// monotonically; an overshoot past the smallest known point right of the root is replaced by
+/// a bisection (so q never crawls along the log barrier at 1). Stops when |f| <= 1e-9 bound;
+/// usually 3-5 evaluations of kl.
+inline double kl_upper_bound(double p, double bound) noexcept {
+    p = std::clamp(p, 0.0, 1.0);
+    if (!(bound > 0.0)) return p;
+    if (p >= 1.0) return 1.0;
+    constexpr double top = 1.0 - 1e-15;
+    const double b = p + bound;
+    const double quadratic =
+        (b + std::sqrt(std::max(0.0, b * b - (1.0 + 2.0 * bound) * p * p))) / (1.0 + 2.0 * bound);
+    double q = std::clamp(quadratic, p, top);
+    double right = 1.0; // smallest point known to be right of the root
+    for (int i = 0; i < 200; ++i) {
+        const double f = bernoulli_kl(p, q) - bound;
+        if (std::fabs(f) <= 1e-9 * bound) break;
+        if (f > 0.0) right = q;
+        const double slope = (q - p) / (q * (1.0 - q));
+        double next = slope > 0.0 ? q - f / slope : 0.5 * (q + right);
+        if (!(next < right)) next = 0.5 * (q + right);
+        next = std::clamp(next, p, top);
+        if (next == q) break;
+        q = next;
+    }
+    return q;
+}
+
+} // namespace detail::routing
+
+/// UCB1: mean + sqrt(2 ln t / n); arms without evidence first.
+struct Ucb1 {
+    static constexpr const char* name = "ucb1";
+    template <class G>
+    Round begin_round(G&, std::uint64_t t) const noexcept {
+        return {t, false};
+    }
+    template <class P, class G>
+    double score(const P& posterior, G&, const Round& round) const noexcept {
+        const double n = posterior.count();
+        if (!(n > 0.0)) return std::numeric_limits<double>::infinity();
+        return posterior.sample_mean() + std::sqrt(2.0 * detail::routing::index_log(round.t) / n);
+    }
+};
+
+/// KL-UCB for rewards in [0, 1]: max { q : n kl(mean, q) <= ln t }.
+struct KlUcb {
+    static constexpr const char* name = "kl-ucb";
+    template <class G>
+    Round begin_round(G&, std::uint64_t t) const noexcept {
+        return {t, false};
+    }
+    template <class P, class G>
+    double score(const P& posterior, G&, const Round& round) const noexcept {
+        const double n = posterior.count();
+        if (!(n > 0.0)) return std::numeric_limits<double>::infinity();
+        return detail::routing::kl_upper_bound(posterior.sample_mean(),
+                                               detail::routing::index_log(round.t) / n);
+    }
+};
+
+/// Epsilon-greedy: explores uniformly with probability epsilon, else takes the best sample
+/// mean (arms without evidence first; ties broken at random).
+class EpsilonGreedy {
+public:
+    static constexpr const char* name = "egreedy";
+    /// epsilon in [0, 1] (invalid_argument).
+    explicit EpsilonGreedy(double epsilon = 0.1) : epsilon_(epsilon) {
+        if (!(epsilon >= 0.0 && epsilon <= 1.0))
+            throw_invalid_config("EpsilonGreedy", "epsilon", epsilon, "must be in [0, 1]");
+    }
+    template <class G>
+    Round begin_round(G& rng, std::uint64_t t) const noexcept {
+        return {t, uniform01(rng) < epsilon_};
+    }
+    template <class P, class G>
+    double score(const P& posterior, G& rng, const Round& round) const noexcept {
+        if (round.explore) return uniform01(rng);
+        const double n = posterior.count();
+        if (!(n > 0.0)) return std::numeric_limits<double>::infinity();
+        return posterior.sample_mean() + 1e-12 * uniform01(rng);
+    }
+    double epsilon() const noexcept { return epsilon_; }
+
+private:
+    double epsilon_;
+};
+
+/// Uniformly random routing.
+struct UniformRandom {
+    static constexpr const char* name = "uniform";
+    template <class G>
+    Round begin_round(G&, std::uint64_t t) const noexcept {
+        return {t, true};
+    }
+    template <class P, class G>
+    double score(const P&, G& rng, const Round&) const noexcept {
+        return uniform01(rng);
+    }
+};
+
+static_assert(SelectionPolicy<ThompsonSampling, BetaBernoulli>);
+static_assert(SelectionPolicy<Ucb1, BetaBernoulli>);
+static_assert(SelectionPolicy<KlUcb, BetaBernoulli>);
+static_assert(SelectionPolicy<EpsilonGreedy, BetaBernoulli>);
+static_assert(SelectionPolicy<UniformRandom, NormalGamma>);
+
+} // namespace v0
+} // namespace augur
