@@ -1,0 +1,322 @@
+// Tests of `augur detect`: run the built binary, check its columns, scores and exit statuses.
+
+#include <catch2/catch.hpp>
+
+#include <augur/core/random.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// The augur binary: $AUGUR_TOOL when set, else the one CMake built.
+std::string tool() {
+    if (const char* env = std::getenv("AUGUR_TOOL")) return env;
+    return AUGUR_TOOL_PATH;
+}
+
+std::string quote(const std::string& text) {
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+const fs::path& scratch() {
+    static const struct Dir {
+        fs::path path;
+        Dir()
+            : path(fs::temp_directory_path() /
+                   ("augur_detect_test_" + std::to_string(::getpid()))) {
+            fs::create_directories(path);
+        }
+        ~Dir() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } dir;
+    return dir.path;
+}
+
+struct Run {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+Run run_augur(const std::string& args, const std::string& stdin_path = {}) {
+    const fs::path out = scratch() / "stdout.txt";
+    const fs::path err = scratch() / "stderr.txt";
+    std::string command =
+        quote(tool()) + " " + args + " >" + quote(out.string()) + " 2>" + quote(err.string());
+    if (!stdin_path.empty()) command += " <" + quote(stdin_path);
+    const int raw = std::system(command.c_str());
+    REQUIRE(raw != -1);
+    REQUIRE(WIFEXITED(raw));
+    return {WEXITSTATUS(raw), slurp(out), slurp(err)};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+std::vector<std::string> split(const std::string& line) {
+    std::vector<std::string> fields;
+    std::string field;
+    std::istringstream in(line);
+    while (std::getline(in, field, ','))
+        fields.push_back(field);
+    if (!line.empty() && line.back() == ',') fields.emplace_back();
+    return fields;
+}
+
+fs::path write(const std::string& name, const std::string& text) {
+    const fs::path path = scratch() / name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+}
+
+std::string stamp(std::size_t i) {
+    // 5-minute steps from 2014-04-01 00:00:00.
+    const std::size_t minutes = 5 * i;
+    char text[64];
+    std::snprintf(text, sizeof text, "2014-04-%02zu %02zu:%02zu:00", 1 + minutes / 1440,
+                  (minutes / 60) % 24, minutes % 60);
+    return text;
+}
+
+/// A NAB-like file: `n` rows of noise around 100 with a spike at row `spike`.
+std::string nab_like(std::size_t n, std::size_t spike, std::uint64_t seed = 1) {
+    augur::Rng rng(seed);
+    std::string csv = "timestamp,value\n";
+    for (std::size_t i = 0; i < n; ++i) {
+        const double x = i == spike ? 400.0 : augur::normal(rng, 100.0, 5.0);
+        char value[32];
+        std::snprintf(value, sizeof value, "%.3f", x);
+        csv += stamp(i) + "," + value + "\n";
+    }
+    return csv;
+}
+
+bool detect_available() {
+    static const bool available = run_augur("detect --help").status == 0;
+    REQUIRE(available); // `augur detect` is registered in main.cpp
+    return available;
+}
+
+/// Checks the columns of detect's output against the input and returns the parsed rows.
+std::vector<std::vector<std::string>> check_output(const std::string& input,
+                                                   const std::string& output) {
+    const auto in = lines_of(input);
+    const auto out = lines_of(output);
+    REQUIRE(out.size() == in.size());
+    CHECK(out[0] == in[0] + ",anomaly_score,is_anomaly,type,severity");
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 1; i < out.size(); ++i) {
+        INFO("row " << i << ": " << out[i]);
+        REQUIRE(out[i].rfind(in[i] + ",", 0) == 0); // the input columns, unchanged
+        auto f = split(out[i]);
+        REQUIRE(f.size() == split(in[i]).size() + 4);
+        const std::size_t k = f.size() - 4;
+        const double score = std::stod(f[k]);
+        REQUIRE(score >= 0.0);
+        REQUIRE(score <= 1.0);
+        REQUIRE((f[k + 1] == "0" || f[k + 1] == "1"));
+        if (f[k + 1] == "1") {
+            REQUIRE_FALSE(f[k + 2].empty());
+            REQUIRE_FALSE(f[k + 3].empty());
+        } else {
+            REQUIRE(f[k + 2].empty());
+            REQUIRE(f[k + 3].empty());
+        }
+        rows.push_back(f);
+    }
+    return rows;
+}
+
+} // namespace
+
+TEST_CASE("augur detect: columns, scores and the planted spike", "[tool][detect]") {
+    if (!detect_available()) return;
+    const std::string input = nab_like(2000, 1500);
+    const fs::path file = write("spike.csv", input);
+    const Run run = run_augur("detect " + quote(file.string()));
+    REQUIRE(run.status == 0);
+    CHECK(run.err.empty());
+    const auto rows = check_output(input, run.out);
+    // Learning: 15% of 2000 rows, scores 0 before.
+    for (std::size_t i = 0; i < 300; ++i)
+        REQUIRE(rows[i][2] == "0");
+    CHECK(rows[1500][3] == "1");
+    CHECK(std::stod(rows[1500][2]) > 0.9999);
+    CHECK(rows[1500][4] == "unusual_pattern"); // "value": no metric kind
+    // The default threshold flags few other rows.
+    int flagged = 0;
+    for (const auto& r : rows)
+        flagged += r[3] == "1" ? 1 : 0;
+    CHECK(flagged <= 4);
+}
+
+TEST_CASE("augur detect: standard input and -o give the same output", "[tool][detect]") {
+    if (!detect_available()) return;
+    const std::string input = nab_like(800, 600, 2);
+    const fs::path file = write("stdin.csv", input);
+    const Run from_file = run_augur("detect " + quote(file.string()));
+    const Run from_stdin = run_augur("detect -", file.string());
+    const fs::path out = scratch() / "out.csv";
+    const Run to_file = run_augur("detect -o " + quote(out.string()) + " " + quote(file.string()));
+    REQUIRE(from_file.status == 0);
+    REQUIRE(from_stdin.status == 0);
+    REQUIRE(to_file.status == 0);
+    CHECK(from_stdin.out == from_file.out);
+    CHECK(slurp(out) == from_file.out);
+    CHECK(to_file.out.empty());
+}
+
+TEST_CASE("augur detect: every detector runs and keeps the rows", "[tool][detect]") {
+    if (!detect_available()) return;
+    const std::string input = nab_like(1500, 1200, 3);
+    const fs::path file = write("all.csv", input);
+    for (const std::string options :
+         {"--detector zscore --window 50 --sigma 6", "--detector ewma --half-life 30",
+          "--detector robust --window 100 --sigma 6", "--detector seasonal --learning 300",
+          "--detector cusum --drift 1 --sigma 8", "--detector trend --window 64",
+          "--detector default --learning 100 --threshold 0.9999",
+          "--detector default --refractory 10"}) {
+        INFO(options);
+        const Run run = run_augur("detect " + options + " " + quote(file.string()));
+        REQUIRE(run.status == 0);
+        const auto rows = check_output(input, run.out);
+        if (options.find("zscore") != std::string::npos ||
+            options.find("robust") != std::string::npos)
+            CHECK(rows[1200][3] == "1");
+    }
+}
+
+TEST_CASE("augur detect: long and wide layouts", "[tool][detect]") {
+    if (!detect_available()) return;
+    augur::Rng rng(4);
+    std::string wide = "timestamp,cpu_percent,latency_ms\n";
+    std::string long_csv = "series,timestamp,value\n";
+    for (std::size_t i = 0; i < 1000; ++i) {
+        const double cpu = i == 800 ? 99.0 : augur::normal(rng, 40.0, 1.0);
+        const double latency = augur::normal(rng, 200.0, 5.0);
+        char a[32], b[32];
+        std::snprintf(a, sizeof a, "%.2f", cpu);
+        std::snprintf(b, sizeof b, "%.2f", latency);
+        wide += stamp(i) + "," + a + "," + b + "\n";
+        long_csv += "cpu_percent," + stamp(i) + "," + a + "\n";
+        long_csv += "latency_ms," + stamp(i) + "," + b + "\n";
+    }
+    SECTION("wide: the row's largest score; type and severity from that column") {
+        const fs::path file = write("wide.csv", wide);
+        const Run run = run_augur("detect --detector robust --sigma 8 " + quote(file.string()));
+        REQUIRE(run.status == 0);
+        const auto rows = check_output(wide, run.out);
+        CHECK(rows[800][4] == "1");
+        CHECK(rows[800][5] == "resource_spike"); // the cpu column decided
+        CHECK(std::stod(rows[800][3]) == 1.0);
+    }
+    SECTION("long: one output row per input row") {
+        const fs::path file = write("long.csv", long_csv);
+        const Run run = run_augur("detect --detector robust --sigma 8 " + quote(file.string()));
+        REQUIRE(run.status == 0);
+        const auto rows = check_output(long_csv, run.out);
+        CHECK(rows[1600][0] == "cpu_percent");
+        CHECK(rows[1600][4] == "1");
+        CHECK(rows[1600][5] == "resource_spike");
+        int flagged = 0;
+        for (const auto& r : rows)
+            flagged += r[4] == "1" ? 1 : 0;
+        CHECK(flagged == 1);
+    }
+}
+
+TEST_CASE("augur detect: missing values score 0 and are counted", "[tool][detect]") {
+    if (!detect_available()) return;
+    std::string input = nab_like(600, 9999, 5);
+    auto lines = lines_of(input);
+    lines[400] = stamp(399) + ",";    // empty value
+    lines[450] = stamp(449) + ",NaN"; // NaN
+    input.clear();
+    for (const auto& l : lines)
+        input += l + "\n";
+    const fs::path file = write("nan.csv", input);
+    const Run run = run_augur("detect " + quote(file.string()));
+    REQUIRE(run.status == 0);
+    CHECK(run.err.find("2 NaN") != std::string::npos);
+    const auto out = lines_of(run.out);
+    REQUIRE(out.size() == lines.size());
+    CHECK(out[400] == lines[400] + ",0,0,,");
+    CHECK(out[450] == lines[450] + ",0,0,,");
+    const Run strict = run_augur("detect --on-nan reject " + quote(file.string()));
+    CHECK(strict.status == 1);
+    CHECK(strict.err.find(file.string() + ":401") != std::string::npos);
+}
+
+TEST_CASE("augur detect: malformed input and bad usage", "[tool][detect]") {
+    if (!detect_available()) return;
+    SECTION("a row with a bad value: exit 1 naming FILE:LINE") {
+        std::string input = nab_like(100, 9999, 6);
+        auto lines = lines_of(input);
+        lines[42] = stamp(41) + ",12x";
+        input.clear();
+        for (const auto& l : lines)
+            input += l + "\n";
+        const fs::path file = write("bad.csv", input);
+        const Run run = run_augur("detect " + quote(file.string()));
+        CHECK(run.status == 1);
+        CHECK(run.err.rfind("augur: " + file.string() + ":43:", 0) == 0);
+        CHECK(run.out.empty()); // the default detector buffers: nothing written
+    }
+    SECTION("a row with too many fields: exit 1") {
+        const fs::path file = write("fields.csv", "timestamp,value\n" + stamp(0) + ",1,2\n");
+        const Run run = run_augur("detect --detector ewma " + quote(file.string()));
+        CHECK(run.status == 1);
+        CHECK(run.err.find(file.string() + ":2") != std::string::npos);
+    }
+    SECTION("a missing file: exit 1") {
+        const Run run = run_augur("detect " + quote((scratch() / "none.csv").string()));
+        CHECK(run.status == 1);
+        CHECK(run.err.find("none.csv") != std::string::npos);
+    }
+    SECTION("an empty input: exit 1") {
+        const fs::path file = write("empty.csv", "");
+        CHECK(run_augur("detect " + quote(file.string())).status == 1);
+    }
+    SECTION("bad options: exit 2") {
+        const fs::path file = write("ok.csv", nab_like(100, 9999, 7));
+        const std::string f = " " + quote(file.string());
+        CHECK(run_augur("detect --detector nope" + f).status == 2);
+        CHECK(run_augur("detect --threshold 1.5" + f).status == 2);
+        CHECK(run_augur("detect --threshold 0" + f).status == 2);
+        CHECK(run_augur("detect --window 10" + f).status == 2); // not an option of default
+        CHECK(run_augur("detect --detector ewma --half-life -1" + f).status == 2);
+        CHECK(run_augur("detect --detector robust --window 2" + f).status == 2);
+        CHECK(run_augur("detect --on-nan keep" + f).status == 2);
+        const Run run = run_augur("detect --detector zscore --period 3" + f);
+        CHECK(run.status == 2);
+        CHECK(run.err.find("--period") != std::string::npos);
+    }
+}

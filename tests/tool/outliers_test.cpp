@@ -1,0 +1,287 @@
+// Tests of `augur outliers`: run the built binary (AUGUR_TOOL_PATH, or the AUGUR_TOOL
+// environment variable) on generated CSV files and check its output against the library.
+
+#include <augur/anomaly/isolation_forest.hpp>
+#include <augur/anomaly/one_class_svm.hpp>
+#include <augur/core/io/csv.hpp>
+#include <augur/core/random.hpp>
+#include <augur/core/scaler.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string tool_path() {
+    if (const char* env = std::getenv("AUGUR_TOOL")) return env;
+    return AUGUR_TOOL_PATH;
+}
+
+std::string quoted(const std::string& text) {
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+const fs::path& scratch_dir() {
+    static const struct Dir {
+        fs::path path;
+        Dir()
+            : path(fs::temp_directory_path() /
+                   ("augur_outliers_test_" + std::to_string(::getpid()))) {
+            fs::create_directories(path);
+        }
+        ~Dir() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } dir;
+    return dir.path;
+}
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+struct Run {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+Run run(const std::string& args, const std::string& stdin_path = {}) {
+    const fs::path out = scratch_dir() / "stdout.txt";
+    const fs::path err = scratch_dir() / "stderr.txt";
+    std::string command = quoted(tool_path()) + " " + args + " >" + quoted(out.string()) + " 2>" +
+                          quoted(err.string());
+    if (!stdin_path.empty()) command += " <" + quoted(stdin_path);
+    const int raw = std::system(command.c_str());
+    REQUIRE(raw != -1);
+    REQUIRE(WIFEXITED(raw));
+    return {WEXITSTATUS(raw), slurp(out), slurp(err)};
+}
+
+// The command is registered in main.cpp by the lead; until then these tests skip.
+bool outliers_available() {
+    static const bool available = [] {
+        const Run help = run("outliers --help");
+        return help.status == 0 && help.out.find("--model") != std::string::npos;
+    }();
+    if (!available) WARN("skipped: 'augur outliers' is not registered in " << tool_path());
+    return available;
+}
+
+fs::path write_file(const std::string& name, const std::string& text) {
+    const fs::path path = scratch_dir() / name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+}
+
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+    std::istringstream in(text);
+    augur::io::CsvParser csv{in, "output"};
+    augur::io::CsvRecord record;
+    std::vector<std::vector<std::string>> rows;
+    while (csv.next(record)) {
+        std::vector<std::string> row;
+        for (std::size_t i = 0; i < record.size(); ++i)
+            row.emplace_back(record[i]);
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+double number(const std::string& text) {
+    const auto value = augur::io::parse_double(text);
+    REQUIRE(value.has_value());
+    return *value;
+}
+
+// 2-D Gaussian rows written with 6 significant digits, a text label column in the middle, and
+// `planted` far rows at the end. Returns the CSV text and fills the parsed feature matrix.
+std::string feature_csv(std::size_t inliers, std::size_t planted, std::uint64_t seed,
+                        Eigen::MatrixXd& x) {
+    augur::Rng rng{seed};
+    const std::size_t n = inliers + planted;
+    x.resize(static_cast<Eigen::Index>(n), 2);
+    std::string text = "alpha,label,beta\n";
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool far = i >= inliers;
+        char a[32];
+        char b[32];
+        std::snprintf(a, sizeof a, "%.6g", far ? 20.0 + augur::uniform01(rng) : augur::normal(rng));
+        std::snprintf(b, sizeof b, "%.6g",
+                      far ? -20.0 - augur::uniform01(rng) : augur::normal(rng));
+        x(static_cast<Eigen::Index>(i), 0) = number(a);
+        x(static_cast<Eigen::Index>(i), 1) = number(b);
+        text += std::string(a) + "," + (far ? "\"far, planted\"" : "normal") + "," + b + "\n";
+    }
+    return text;
+}
+
+} // namespace
+
+TEST_CASE("augur outliers: iforest scores match the library", "[tool][outliers]") {
+    if (!outliers_available()) return;
+    Eigen::MatrixXd x;
+    const std::string input = feature_csv(300, 3, 5, x);
+    const fs::path file = write_file("features.csv", input);
+    const Run r =
+        run("outliers --model iforest --seed 7 --label-column label " + quoted(file.string()));
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.empty());
+    const auto out = parse_csv(r.out);
+    const auto in = parse_csv(input);
+    REQUIRE(out.size() == in.size());
+    CHECK(out[0] == std::vector<std::string>{"alpha", "label", "beta", "score"});
+
+    augur::IsolationForest<> forest{{.seed = 7}};
+    const Eigen::VectorXd expected = forest.fit(x).score(x);
+    std::vector<double> scores;
+    for (std::size_t i = 1; i < out.size(); ++i) {
+        REQUIRE(out[i].size() == 4);
+        // The input columns are unchanged (text, quoting undone by the parser).
+        CHECK(std::vector<std::string>(out[i].begin(), out[i].begin() + 3) == in[i]);
+        scores.push_back(number(out[i][3]));
+        REQUIRE(scores.back() == expected(static_cast<Eigen::Index>(i - 1)));
+    }
+    // The planted rows have the three highest scores.
+    std::vector<std::size_t> order(scores.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+    order.resize(3);
+    std::sort(order.begin(), order.end());
+    CHECK(order == std::vector<std::size_t>{300, 301, 302});
+    // The quoted label keeps its quotes in the raw output.
+    CHECK(r.out.find("\"far, planted\"") != std::string::npos);
+}
+
+TEST_CASE("augur outliers: determinism and threads and stdin and flag", "[tool][outliers]") {
+    if (!outliers_available()) return;
+    Eigen::MatrixXd x;
+    const fs::path file = write_file("features2.csv", feature_csv(97, 3, 9, x));
+    const std::string path = quoted(file.string());
+    const Run a = run("outliers --model iforest --label-column label " + path);
+    const Run b = run("outliers --model iforest --label-column label --threads 3 " + path);
+    const Run c = run("outliers --model iforest --label-column label --seed 1 " + path);
+    const Run d = run("outliers --model iforest --label-column label -", file.string());
+    REQUIRE(a.status == 0);
+    CHECK(a.out == b.out);
+    CHECK(a.out == d.out);
+    CHECK(a.out != c.out);
+
+    const Run flagged =
+        run("outliers --model iforest --label-column label --contamination 0.1 --flag " + path);
+    REQUIRE(flagged.status == 0);
+    const auto rows = parse_csv(flagged.out);
+    REQUIRE(rows[0].back() == "outlier");
+    int count = 0;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        REQUIRE((rows[i].back() == "0" || rows[i].back() == "1"));
+        count += rows[i].back() == "1";
+    }
+    // 100 rows, the 10th percentile of score_samples: floor(0.1 * 99) + 1 rows below it.
+    CHECK(count == 10);
+    for (std::size_t i = 98; i <= 100; ++i)
+        CHECK(rows[i].back() == "1");
+
+    // -o writes the same to a file.
+    const fs::path out = scratch_dir() / "scored.csv";
+    REQUIRE(
+        run("outliers --model iforest --label-column label -o " + quoted(out.string()) + " " + path)
+            .status == 0);
+    CHECK(slurp(out) == a.out);
+}
+
+TEST_CASE("augur outliers: ocsvm scores match the library", "[tool][outliers]") {
+    if (!outliers_available()) return;
+    Eigen::MatrixXd x;
+    const fs::path file = write_file("features3.csv", feature_csv(120, 2, 3, x));
+    const std::string path = quoted(file.string());
+    const Run r = run("outliers --model ocsvm --standardize --nu 0.1 --label-column label " + path);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const Eigen::MatrixXd z = augur::StandardScaler{}.fit_transform(x);
+    augur::OneClassSvm<> svm{{.nu = 0.1}};
+    const Eigen::VectorXd expected = -svm.fit(z).decision_function(z);
+    const auto rows = parse_csv(r.out);
+    REQUIRE(rows.size() == 123);
+    for (std::size_t i = 1; i < rows.size(); ++i)
+        CHECK(number(rows[i].back()) ==
+              Approx(expected(static_cast<Eigen::Index>(i - 1))).epsilon(1e-12).margin(1e-12));
+    // The planted rows are outside the learned region.
+    CHECK(number(rows[121].back()) > 0.0);
+    CHECK(number(rows[122].back()) > 0.0);
+
+    const Run linear = run("outliers --model ocsvm --kernel linear --label-column label " + path);
+    CHECK(linear.status == 0);
+    const Run gamma = run("outliers --model ocsvm --gamma 0.5 --label-column label " + path);
+    CHECK(gamma.status == 0);
+    CHECK(gamma.out != r.out);
+}
+
+TEST_CASE("augur outliers: bad data and bad usage", "[tool][outliers]") {
+    using Catch::Matchers::Contains;
+    using Catch::Matchers::StartsWith;
+    if (!outliers_available()) return;
+    const fs::path good = write_file("good.csv", "a,b\n1,2\n3,4\n5,7\n");
+    const std::string g = quoted(good.string());
+
+    const fs::path text_cell = write_file("text.csv", "a,b\n1,2\n3,x\n");
+    Run r = run("outliers --model iforest " + quoted(text_cell.string()));
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, StartsWith("augur: " + text_cell.string() + ":3:") && Contains("'b'"));
+
+    const fs::path nan_cell = write_file("nan.csv", "a,b\n1,2\nnan,4\n");
+    r = run("outliers --model iforest " + quoted(nan_cell.string()));
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, StartsWith("augur: " + nan_cell.string() + ":3:"));
+
+    const fs::path short_row = write_file("short.csv", "a,b\n1,2\n3\n");
+    r = run("outliers --model iforest " + quoted(short_row.string()));
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, StartsWith("augur: " + short_row.string() + ":3:"));
+
+    const fs::path one_row = write_file("one.csv", "a,b\n1,2\n");
+    CHECK(run("outliers --model iforest " + quoted(one_row.string())).status == 1);
+    const fs::path header_only = write_file("header.csv", "a,b\n");
+    CHECK(run("outliers --model iforest " + quoted(header_only.string())).status == 1);
+    CHECK(run("outliers --model iforest " + quoted((scratch_dir() / "missing.csv").string()))
+              .status == 1);
+    // The label column may hold text; a text cell elsewhere is an error.
+    const fs::path labelled = write_file("labelled.csv", "a,name\n1,x\n2,y\n3,z\n");
+    CHECK(run("outliers --model iforest --label-column name " + quoted(labelled.string())).status ==
+          0);
+    CHECK(run("outliers --model iforest " + quoted(labelled.string())).status == 1);
+
+    for (const char* args :
+         {"outliers --model iforest --label-column nope ", "outliers --model iforest --nu 0.2 ",
+          "outliers --model ocsvm --trees 5 ", "outliers --model ocsvm --gamma abc ",
+          "outliers --model ocsvm --nu 0 ", "outliers --model ocsvm --kernel linear --gamma 1 ",
+          "outliers --model lof ", "outliers ", "outliers --model iforest --trees 0 ",
+          "outliers --model iforest --contamination 0.7 "}) {
+        INFO(args);
+        r = run(std::string(args) + g);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, StartsWith("augur: "));
+    }
+}
