@@ -50,7 +50,7 @@ inline bool same(const Detection& a, const Detection& b) {
            eq(a.expected, b.expected) && eq(a.deviation, b.deviation);
 }
 
-// The properties every streaming detector must have (see the brief of the detectors).
+// The properties every streaming detector must have (see anomaly/detector.hpp).
 template <class Make>
 void check_common_properties(Make make, std::size_t learning) {
     SECTION("scores stay in [0, 1] on random data with huge values") {
