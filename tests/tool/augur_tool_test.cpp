@@ -391,6 +391,15 @@ TEST_CASE("augur demo prints the summary and the incidents", "[tool][augur]") {
             CHECK(line.size() == width);
         }
     CHECK(table_rows == 5 * 7 + 1);
+    // The detection report: one line per incident, found or missed, and a total.
+    CHECK(has("Detection (default detector, "));
+    std::size_t incident_lines = 0;
+    for (const std::string& line : lines)
+        if (line.find("): found after ") != std::string::npos ||
+            line.find("): missed") != std::string::npos)
+            ++incident_lines;
+    CHECK(incident_lines == 5);
+    CHECK(has(" of 5 incidents found; "));
 
     const Run quiet = run("demo --days 2 --no-incidents");
     CHECK(quiet.status == 0);
