@@ -1,6 +1,8 @@
 // Tests of the `augur` command-line tool: run the built binary, check its output and status.
 
 #include <catch2/catch.hpp>
+
+#include "tool_runner.hpp"
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -18,66 +20,12 @@
 namespace {
 
 namespace fs = std::filesystem;
+using augur_test::lines_of;
+using augur_test::quote;
+using augur_test::Run;
+using augur_test::scratch;
 
-const std::string tool = AUGUR_TOOL_PATH;
 const std::string data_dir = AUGUR_TEST_DATA_DIR;
-
-std::string quote(const std::string& text) {
-    std::string out = "'";
-    for (char c : text) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out += c;
-    }
-    return out + "'";
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-/// A scratch directory for one test process, removed at exit.
-const fs::path& scratch() {
-    static const struct Dir {
-        fs::path path;
-        Dir()
-            : path(fs::temp_directory_path() / ("augur_tool_test_" + std::to_string(::getpid()))) {
-            fs::create_directories(path);
-        }
-        ~Dir() {
-            std::error_code ec;
-            fs::remove_all(path, ec);
-        }
-    } dir;
-    return dir.path;
-}
-
-struct Run {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-/// Runs `augur <args>`, optionally with standard input from a file.
-Run run(const std::string& args, const std::string& stdin_path = {}) {
-    const fs::path out = scratch() / "stdout.txt";
-    const fs::path err = scratch() / "stderr.txt";
-    std::string command =
-        quote(tool) + " " + args + " >" + quote(out.string()) + " 2>" + quote(err.string());
-    if (!stdin_path.empty()) command += " <" + quote(stdin_path);
-    const int raw = std::system(command.c_str());
-    Run result;
-    REQUIRE(raw != -1);
-    REQUIRE(WIFEXITED(raw));
-    result.status = WEXITSTATUS(raw);
-    result.out = read_file(out);
-    result.err = read_file(err);
-    return result;
-}
 
 std::vector<std::string> split(const std::string& line, char delimiter = ',') {
     std::vector<std::string> fields;
@@ -87,14 +35,6 @@ std::vector<std::string> split(const std::string& line, char delimiter = ',') {
         fields.push_back(field);
     if (!line.empty() && line.back() == delimiter) fields.emplace_back();
     return fields;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        lines.push_back(line);
-    return lines;
 }
 
 double number(const std::string& text) {
@@ -187,53 +127,54 @@ bool starts_with(const std::string& text, const std::string& prefix) {
 } // namespace
 
 TEST_CASE("augur --version and --help", "[tool][augur]") {
-    const Run version = run("--version");
+    const Run version = augur_test::run_tool("--version");
     CHECK(version.status == 0);
     CHECK(version.out == "augur 0.1.0\n");
     CHECK(version.err.empty());
 
-    const Run help = run("--help");
+    const Run help = augur_test::run_tool("--help");
     CHECK(help.status == 0);
     CHECK(help.out.find("summarize") != std::string::npos);
     CHECK(help.out.find("demo") != std::string::npos);
 
     // Every command's help has an example.
     for (const std::string command : {"summarize", "demo"}) {
-        const Run sub = run(command + " --help");
+        const Run sub = augur_test::run_tool(command + " --help");
         INFO(command);
         CHECK(sub.status == 0);
         CHECK(sub.out.find("Example") != std::string::npos);
         CHECK(sub.out.find("augur " + command) != std::string::npos);
     }
 
-    const Run none = run("");
+    const Run none = augur_test::run_tool("");
     CHECK(none.status == 2);
     CHECK(starts_with(none.err, "augur: "));
 }
 
 TEST_CASE("augur summarize matches a naive computation on the demo data", "[tool][augur]") {
     const std::string data = (scratch() / "fleet.csv").string();
-    const Run emit = run("demo --emit-data --days 5 --agents 3 --seed 7 -o " + quote(data));
+    const Run emit =
+        augur_test::run_tool("demo --emit-data --days 5 --agents 3 --seed 7 -o " + quote(data));
     REQUIRE(emit.status == 0);
     CHECK(emit.out.empty());
-    const auto by_series = values_by_series(read_file(data));
+    const auto by_series = values_by_series(augur_test::slurp(data));
     REQUIRE(by_series.size() == 3 * 7);
     for (const auto& [name, values] : by_series)
         CHECK(values.size() == 5 * 288);
     CHECK(by_series[0].first == "agent/planner/latency_ms");
 
-    const Run from_file = run("summarize " + quote(data));
+    const Run from_file = augur_test::run_tool("summarize " + quote(data));
     REQUIRE(from_file.status == 0);
     CHECK(from_file.err.empty());
     check_summary_csv(from_file.out, by_series);
 
     // Standard input with '-' gives the same output.
-    const Run from_stdin = run("summarize -", data);
+    const Run from_stdin = augur_test::run_tool("summarize -", data);
     REQUIRE(from_stdin.status == 0);
     CHECK(from_stdin.out == from_file.out);
 
     // JSON: one document with the same numbers and the input counters.
-    const Run json = run("summarize --format json -", data);
+    const Run json = augur_test::run_tool("summarize --format json -", data);
     REQUIRE(json.status == 0);
     const nlohmann::json doc = nlohmann::json::parse(json.out);
     REQUIRE(doc["series"].size() == by_series.size());
@@ -257,7 +198,7 @@ TEST_CASE("augur summarize matches a naive computation on the demo data", "[tool
     CHECK(doc["input"]["source"] == "<stdin>");
 
     // The table format is aligned: every line as long as the header.
-    const Run table = run("summarize --format table " + quote(data));
+    const Run table = augur_test::run_tool("summarize --format table " + quote(data));
     REQUIRE(table.status == 0);
     const auto rows = lines_of(table.out);
     REQUIRE(rows.size() == by_series.size() + 1);
@@ -267,7 +208,7 @@ TEST_CASE("augur summarize matches a naive computation on the demo data", "[tool
 
 TEST_CASE("augur summarize reads the wide layout", "[tool][augur]") {
     const std::string wide = data_dir + "/tool_wide.csv";
-    const Run r = run("summarize " + quote(wide));
+    const Run r = augur_test::run_tool("summarize " + quote(wide));
     REQUIRE(r.status == 0);
     check_summary_csv(r.out,
                       {{"cpu", {10, 20, 30, 40, 50}}, {"memory", {100, 100, 200, 300, 500}}});
@@ -277,42 +218,42 @@ TEST_CASE("augur summarize reads the wide layout", "[tool][augur]") {
     CHECK(lines[2] == "memory,5,240,167.33200530681512,100,200,460,492,500");
 
     // Forcing the long layout on a wide file is a data error.
-    const Run forced = run("summarize --layout long " + quote(wide));
+    const Run forced = augur_test::run_tool("summarize --layout long " + quote(wide));
     CHECK(forced.status == 1);
     CHECK(starts_with(forced.err, "augur: " + wide + ":1:"));
 }
 
 TEST_CASE("augur summarize reports malformed input with file and line", "[tool][augur]") {
     const std::string bad = data_dir + "/tool_malformed.csv";
-    const Run r = run("summarize " + quote(bad));
+    const Run r = augur_test::run_tool("summarize " + quote(bad));
     CHECK(r.status == 1);
     CHECK(starts_with(r.err, "augur: " + bad + ":5:"));
     CHECK(r.err.find("not a number") != std::string::npos);
     CHECK(r.out.empty());
 
     // The same through standard input names <stdin>.
-    const Run piped = run("summarize -", bad);
+    const Run piped = augur_test::run_tool("summarize -", bad);
     CHECK(piped.status == 1);
     CHECK(starts_with(piped.err, "augur: <stdin>:5:"));
 
     // A row with a missing field, on line 3.
     const std::string short_row = (scratch() / "short_row.csv").string();
     std::ofstream(short_row) << "series,timestamp,value\ncpu,2026-01-05T00:00:00Z,1\ncpu,2\n";
-    const Run s = run("summarize " + quote(short_row));
+    const Run s = augur_test::run_tool("summarize " + quote(short_row));
     CHECK(s.status == 1);
     CHECK(starts_with(s.err, "augur: " + short_row + ":3:"));
 
     // An empty file.
     const std::string empty = (scratch() / "empty.csv").string();
     std::ofstream{empty};
-    const Run e = run("summarize " + quote(empty));
+    const Run e = augur_test::run_tool("summarize " + quote(empty));
     CHECK(e.status == 1);
     CHECK(starts_with(e.err, "augur: " + empty));
 }
 
 TEST_CASE("augur exit status 1 for a missing file, 2 for bad usage", "[tool][augur]") {
     const std::string missing = (scratch() / "no_such_file.csv").string();
-    const Run m = run("summarize " + quote(missing));
+    const Run m = augur_test::run_tool("summarize " + quote(missing));
     CHECK(m.status == 1);
     CHECK(starts_with(m.err, "augur: " + missing + ":"));
 
@@ -325,19 +266,19 @@ TEST_CASE("augur exit status 1 for a missing file, 2 for bad usage", "[tool][aug
              "demo --days 3", "demo --days -3", "demo --agents 0", "demo --seed nope",
              "summarize " + wide + " extra.csv"}) {
         INFO(args);
-        const Run r = run(args);
+        const Run r = augur_test::run_tool(args);
         CHECK(r.status == 2);
         CHECK(starts_with(r.err, "augur: "));
         CHECK(r.out.empty());
     }
 
     // A bad option wins over a bad file: usage is checked first.
-    CHECK(run("summarize --on-nan sometimes " + quote(missing)).status == 2);
+    CHECK(augur_test::run_tool("summarize --on-nan sometimes " + quote(missing)).status == 2);
 }
 
 TEST_CASE("augur summarize warns about and counts NaN values", "[tool][augur]") {
     const std::string nan_file = data_dir + "/tool_nan.csv";
-    const Run skip = run("summarize --format json " + quote(nan_file));
+    const Run skip = augur_test::run_tool("summarize --format json " + quote(nan_file));
     REQUIRE(skip.status == 0);
     CHECK(starts_with(skip.err, "augur: warning: " + nan_file + ": 2 NaN (skipped 2"));
     const nlohmann::json doc = nlohmann::json::parse(skip.out);
@@ -353,25 +294,25 @@ TEST_CASE("augur summarize warns about and counts NaN values", "[tool][augur]") 
     CHECK(json_number(doc["series"][1]["mean"]) == Approx(1162.5));
 
     // clamp: a NaN repeats the series' previous value.
-    const Run clamp = run("summarize --on-nan clamp " + quote(nan_file));
+    const Run clamp = augur_test::run_tool("summarize --on-nan clamp " + quote(nan_file));
     REQUIRE(clamp.status == 0);
     CHECK(clamp.err.find("clamped 2") != std::string::npos);
     check_summary_csv(clamp.out, {{"latency_ms", {120, 120, 130, 110, 125}},
                                   {"tokens", {1000, 1100, 1100, 1300, 1250}}});
 
     // reject: the first NaN stops the run, located at its line.
-    const Run reject = run("summarize --on-nan reject " + quote(nan_file));
+    const Run reject = augur_test::run_tool("summarize --on-nan reject " + quote(nan_file));
     CHECK(reject.status == 1);
     CHECK(starts_with(reject.err, "augur: " + nan_file + ":3:"));
     CHECK(reject.err.find("latency_ms") != std::string::npos);
     CHECK(reject.out.empty());
 
     // A clean file gives no warning.
-    CHECK(run("summarize " + quote(data_dir + "/tool_wide.csv")).err.empty());
+    CHECK(augur_test::run_tool("summarize " + quote(data_dir + "/tool_wide.csv")).err.empty());
 }
 
 TEST_CASE("augur demo prints the summary and the incidents", "[tool][augur]") {
-    const Run r = run("demo --days 6 --agents 5 --seed 3");
+    const Run r = augur_test::run_tool("demo --days 6 --agents 5 --seed 3");
     REQUIRE(r.status == 0);
     CHECK(r.err.empty());
     const auto lines = lines_of(r.out);
@@ -401,12 +342,12 @@ TEST_CASE("augur demo prints the summary and the incidents", "[tool][augur]") {
     CHECK(incident_lines == 5);
     CHECK(has(" of 5 incidents found; "));
 
-    const Run quiet = run("demo --days 2 --no-incidents");
+    const Run quiet = augur_test::run_tool("demo --days 2 --no-incidents");
     CHECK(quiet.status == 0);
     CHECK(quiet.out.find("Injected incidents (0):") != std::string::npos);
 
     // --emit-data to standard output: a header, then agents x 7 x days x 288 rows.
-    const Run data = run("demo --emit-data --days 1 --agents 2 --no-incidents");
+    const Run data = augur_test::run_tool("demo --emit-data --days 1 --agents 2 --no-incidents");
     REQUIRE(data.status == 0);
     const auto rows = lines_of(data.out);
     REQUIRE(rows.size() == 1 + 2 * 7 * 288);
@@ -415,8 +356,8 @@ TEST_CASE("augur demo prints the summary and the incidents", "[tool][augur]") {
     CHECK(starts_with(rows.back(), "agent/coder/queue_depth,2026-01-05T23:55:00Z,"));
 
     // An output file that cannot be created is a data error.
-    const Run unwritable =
-        run("demo --emit-data -o " + quote((scratch() / "no/such/dir.csv").string()));
+    const Run unwritable = augur_test::run_tool("demo --emit-data -o " +
+                                                quote((scratch() / "no/such/dir.csv").string()));
     CHECK(unwritable.status == 1);
     CHECK(starts_with(unwritable.err, "augur: "));
 }

@@ -4,6 +4,8 @@
 
 #include <augur/core/random.hpp>
 
+#include "tool_runner.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -18,68 +20,11 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-/// The augur binary: $AUGUR_TOOL when set, else the one CMake built.
-std::string tool() {
-    if (const char* env = std::getenv("AUGUR_TOOL")) return env;
-    return AUGUR_TOOL_PATH;
-}
-
-std::string quote(const std::string& text) {
-    std::string out = "'";
-    for (char c : text)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-const fs::path& scratch() {
-    static const struct Dir {
-        fs::path path;
-        Dir()
-            : path(fs::temp_directory_path() /
-                   ("augur_detect_test_" + std::to_string(::getpid()))) {
-            fs::create_directories(path);
-        }
-        ~Dir() {
-            std::error_code ec;
-            fs::remove_all(path, ec);
-        }
-    } dir;
-    return dir.path;
-}
-
-struct Run {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-Run run_augur(const std::string& args, const std::string& stdin_path = {}) {
-    const fs::path out = scratch() / "stdout.txt";
-    const fs::path err = scratch() / "stderr.txt";
-    std::string command =
-        quote(tool()) + " " + args + " >" + quote(out.string()) + " 2>" + quote(err.string());
-    if (!stdin_path.empty()) command += " <" + quote(stdin_path);
-    const int raw = std::system(command.c_str());
-    REQUIRE(raw != -1);
-    REQUIRE(WIFEXITED(raw));
-    return {WEXITSTATUS(raw), slurp(out), slurp(err)};
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        lines.push_back(line);
-    return lines;
-}
+using augur_test::lines_of;
+using augur_test::quote;
+using augur_test::Run;
+using augur_test::scratch;
+using augur_test::slurp;
 
 std::vector<std::string> split(const std::string& line) {
     std::vector<std::string> fields;
@@ -120,7 +65,7 @@ std::string nab_like(std::size_t n, std::size_t spike, std::uint64_t seed = 1) {
 }
 
 bool detect_available() {
-    static const bool available = run_augur("detect --help").status == 0;
+    static const bool available = augur_test::run_tool("detect --help").status == 0;
     REQUIRE(available); // `augur detect` is registered in main.cpp
     return available;
 }
@@ -161,7 +106,7 @@ TEST_CASE("augur detect: columns, scores and the planted spike", "[tool][detect]
     if (!detect_available()) return;
     const std::string input = nab_like(2000, 1500);
     const fs::path file = write("spike.csv", input);
-    const Run run = run_augur("detect " + quote(file.string()));
+    const Run run = augur_test::run_tool("detect " + quote(file.string()));
     REQUIRE(run.status == 0);
     CHECK(run.err.empty());
     const auto rows = check_output(input, run.out);
@@ -182,10 +127,11 @@ TEST_CASE("augur detect: standard input and -o give the same output", "[tool][de
     if (!detect_available()) return;
     const std::string input = nab_like(800, 600, 2);
     const fs::path file = write("stdin.csv", input);
-    const Run from_file = run_augur("detect " + quote(file.string()));
-    const Run from_stdin = run_augur("detect -", file.string());
+    const Run from_file = augur_test::run_tool("detect " + quote(file.string()));
+    const Run from_stdin = augur_test::run_tool("detect -", file.string());
     const fs::path out = scratch() / "out.csv";
-    const Run to_file = run_augur("detect -o " + quote(out.string()) + " " + quote(file.string()));
+    const Run to_file =
+        augur_test::run_tool("detect -o " + quote(out.string()) + " " + quote(file.string()));
     REQUIRE(from_file.status == 0);
     REQUIRE(from_stdin.status == 0);
     REQUIRE(to_file.status == 0);
@@ -205,7 +151,7 @@ TEST_CASE("augur detect: every detector runs and keeps the rows", "[tool][detect
           "--detector default --learning 100 --threshold 0.9999",
           "--detector default --refractory 10"}) {
         INFO(options);
-        const Run run = run_augur("detect " + options + " " + quote(file.string()));
+        const Run run = augur_test::run_tool("detect " + options + " " + quote(file.string()));
         REQUIRE(run.status == 0);
         const auto rows = check_output(input, run.out);
         if (options.find("zscore") != std::string::npos ||
@@ -231,7 +177,8 @@ TEST_CASE("augur detect: long and wide layouts", "[tool][detect]") {
     }
     SECTION("wide: the row's largest score; type and severity from that column") {
         const fs::path file = write("wide.csv", wide);
-        const Run run = run_augur("detect --detector robust --sigma 8 " + quote(file.string()));
+        const Run run =
+            augur_test::run_tool("detect --detector robust --sigma 8 " + quote(file.string()));
         REQUIRE(run.status == 0);
         const auto rows = check_output(wide, run.out);
         CHECK(rows[800][4] == "1");
@@ -240,7 +187,8 @@ TEST_CASE("augur detect: long and wide layouts", "[tool][detect]") {
     }
     SECTION("long: one output row per input row") {
         const fs::path file = write("long.csv", long_csv);
-        const Run run = run_augur("detect --detector robust --sigma 8 " + quote(file.string()));
+        const Run run =
+            augur_test::run_tool("detect --detector robust --sigma 8 " + quote(file.string()));
         REQUIRE(run.status == 0);
         const auto rows = check_output(long_csv, run.out);
         CHECK(rows[1600][0] == "cpu_percent");
@@ -263,14 +211,14 @@ TEST_CASE("augur detect: missing values score 0 and are counted", "[tool][detect
     for (const auto& l : lines)
         input += l + "\n";
     const fs::path file = write("nan.csv", input);
-    const Run run = run_augur("detect " + quote(file.string()));
+    const Run run = augur_test::run_tool("detect " + quote(file.string()));
     REQUIRE(run.status == 0);
     CHECK(run.err.find("2 NaN") != std::string::npos);
     const auto out = lines_of(run.out);
     REQUIRE(out.size() == lines.size());
     CHECK(out[400] == lines[400] + ",0,0,,");
     CHECK(out[450] == lines[450] + ",0,0,,");
-    const Run strict = run_augur("detect --on-nan reject " + quote(file.string()));
+    const Run strict = augur_test::run_tool("detect --on-nan reject " + quote(file.string()));
     CHECK(strict.status == 1);
     CHECK(strict.err.find(file.string() + ":401") != std::string::npos);
 }
@@ -285,37 +233,38 @@ TEST_CASE("augur detect: malformed input and bad usage", "[tool][detect]") {
         for (const auto& l : lines)
             input += l + "\n";
         const fs::path file = write("bad.csv", input);
-        const Run run = run_augur("detect " + quote(file.string()));
+        const Run run = augur_test::run_tool("detect " + quote(file.string()));
         CHECK(run.status == 1);
         CHECK(run.err.rfind("augur: " + file.string() + ":43:", 0) == 0);
         CHECK(run.out.empty()); // the default detector buffers: nothing written
     }
     SECTION("a row with too many fields: exit 1") {
         const fs::path file = write("fields.csv", "timestamp,value\n" + stamp(0) + ",1,2\n");
-        const Run run = run_augur("detect --detector ewma " + quote(file.string()));
+        const Run run = augur_test::run_tool("detect --detector ewma " + quote(file.string()));
         CHECK(run.status == 1);
         CHECK(run.err.find(file.string() + ":2") != std::string::npos);
     }
     SECTION("a missing file: exit 1") {
-        const Run run = run_augur("detect " + quote((scratch() / "none.csv").string()));
+        const Run run = augur_test::run_tool("detect " + quote((scratch() / "none.csv").string()));
         CHECK(run.status == 1);
         CHECK(run.err.find("none.csv") != std::string::npos);
     }
     SECTION("an empty input: exit 1") {
         const fs::path file = write("empty.csv", "");
-        CHECK(run_augur("detect " + quote(file.string())).status == 1);
+        CHECK(augur_test::run_tool("detect " + quote(file.string())).status == 1);
     }
     SECTION("bad options: exit 2") {
         const fs::path file = write("ok.csv", nab_like(100, 9999, 7));
         const std::string f = " " + quote(file.string());
-        CHECK(run_augur("detect --detector nope" + f).status == 2);
-        CHECK(run_augur("detect --threshold 1.5" + f).status == 2);
-        CHECK(run_augur("detect --threshold 0" + f).status == 2);
-        CHECK(run_augur("detect --window 10" + f).status == 2); // not an option of default
-        CHECK(run_augur("detect --detector ewma --half-life -1" + f).status == 2);
-        CHECK(run_augur("detect --detector robust --window 2" + f).status == 2);
-        CHECK(run_augur("detect --on-nan keep" + f).status == 2);
-        const Run run = run_augur("detect --detector zscore --period 3" + f);
+        CHECK(augur_test::run_tool("detect --detector nope" + f).status == 2);
+        CHECK(augur_test::run_tool("detect --threshold 1.5" + f).status == 2);
+        CHECK(augur_test::run_tool("detect --threshold 0" + f).status == 2);
+        CHECK(augur_test::run_tool("detect --window 10" + f).status ==
+              2); // not an option of default
+        CHECK(augur_test::run_tool("detect --detector ewma --half-life -1" + f).status == 2);
+        CHECK(augur_test::run_tool("detect --detector robust --window 2" + f).status == 2);
+        CHECK(augur_test::run_tool("detect --on-nan keep" + f).status == 2);
+        const Run run = augur_test::run_tool("detect --detector zscore --period 3" + f);
         CHECK(run.status == 2);
         CHECK(run.err.find("--period") != std::string::npos);
     }

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tool_runner.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -24,70 +26,20 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string tool_path() {
-    if (const char* env = std::getenv("AUGUR_TOOL")) return env;
-    return AUGUR_TOOL_PATH;
-}
-
-std::string quoted(const std::string& text) {
-    std::string out = "'";
-    for (char c : text)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-const fs::path& scratch_dir() {
-    static const struct Dir {
-        fs::path path;
-        Dir()
-            : path(fs::temp_directory_path() /
-                   ("augur_outliers_test_" + std::to_string(::getpid()))) {
-            fs::create_directories(path);
-        }
-        ~Dir() {
-            std::error_code ec;
-            fs::remove_all(path, ec);
-        }
-    } dir;
-    return dir.path;
-}
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-struct Run {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-Run run(const std::string& args, const std::string& stdin_path = {}) {
-    const fs::path out = scratch_dir() / "stdout.txt";
-    const fs::path err = scratch_dir() / "stderr.txt";
-    std::string command = quoted(tool_path()) + " " + args + " >" + quoted(out.string()) + " 2>" +
-                          quoted(err.string());
-    if (!stdin_path.empty()) command += " <" + quoted(stdin_path);
-    const int raw = std::system(command.c_str());
-    REQUIRE(raw != -1);
-    REQUIRE(WIFEXITED(raw));
-    return {WEXITSTATUS(raw), slurp(out), slurp(err)};
-}
+using augur_test::Run;
+using augur_test::slurp;
+using augur_test::tool_path;
 
 // `augur outliers --help` works and documents --model (checked once per test case).
 bool outliers_available() {
-    const Run help = run("outliers --help");
+    const Run help = augur_test::run_tool("outliers --help");
     REQUIRE(help.status == 0);
     REQUIRE(help.out.find("--model") != std::string::npos);
     return true;
 }
 
 fs::path write_file(const std::string& name, const std::string& text) {
-    const fs::path path = scratch_dir() / name;
+    const fs::path path = augur_test::scratch() / name;
     std::ofstream(path, std::ios::binary) << text;
     return path;
 }
@@ -141,8 +93,8 @@ TEST_CASE("augur outliers: iforest scores match the library", "[tool][outliers]"
     Eigen::MatrixXd x;
     const std::string input = feature_csv(300, 3, 5, x);
     const fs::path file = write_file("features.csv", input);
-    const Run r =
-        run("outliers --model iforest --seed 7 --label-column label " + quoted(file.string()));
+    const Run r = augur_test::run_tool("outliers --model iforest --seed 7 --label-column label " +
+                                       augur_test::quote(file.string()));
     INFO(r.err);
     REQUIRE(r.status == 0);
     CHECK(r.err.empty());
@@ -177,18 +129,21 @@ TEST_CASE("augur outliers: determinism and threads and stdin and flag", "[tool][
     if (!outliers_available()) return;
     Eigen::MatrixXd x;
     const fs::path file = write_file("features2.csv", feature_csv(97, 3, 9, x));
-    const std::string path = quoted(file.string());
-    const Run a = run("outliers --model iforest --label-column label " + path);
-    const Run b = run("outliers --model iforest --label-column label --threads 3 " + path);
-    const Run c = run("outliers --model iforest --label-column label --seed 1 " + path);
-    const Run d = run("outliers --model iforest --label-column label -", file.string());
+    const std::string path = augur_test::quote(file.string());
+    const Run a = augur_test::run_tool("outliers --model iforest --label-column label " + path);
+    const Run b =
+        augur_test::run_tool("outliers --model iforest --label-column label --threads 3 " + path);
+    const Run c =
+        augur_test::run_tool("outliers --model iforest --label-column label --seed 1 " + path);
+    const Run d =
+        augur_test::run_tool("outliers --model iforest --label-column label -", file.string());
     REQUIRE(a.status == 0);
     CHECK(a.out == b.out);
     CHECK(a.out == d.out);
     CHECK(a.out != c.out);
 
-    const Run flagged =
-        run("outliers --model iforest --label-column label --contamination 0.1 --flag " + path);
+    const Run flagged = augur_test::run_tool(
+        "outliers --model iforest --label-column label --contamination 0.1 --flag " + path);
     REQUIRE(flagged.status == 0);
     const auto rows = parse_csv(flagged.out);
     REQUIRE(rows[0].back() == "outlier");
@@ -203,10 +158,10 @@ TEST_CASE("augur outliers: determinism and threads and stdin and flag", "[tool][
         CHECK(rows[i].back() == "1");
 
     // -o writes the same to a file.
-    const fs::path out = scratch_dir() / "scored.csv";
-    REQUIRE(
-        run("outliers --model iforest --label-column label -o " + quoted(out.string()) + " " + path)
-            .status == 0);
+    const fs::path out = augur_test::scratch() / "scored.csv";
+    REQUIRE(augur_test::run_tool("outliers --model iforest --label-column label -o " +
+                                 augur_test::quote(out.string()) + " " + path)
+                .status == 0);
     CHECK(slurp(out) == a.out);
 }
 
@@ -214,8 +169,9 @@ TEST_CASE("augur outliers: ocsvm scores match the library", "[tool][outliers]") 
     if (!outliers_available()) return;
     Eigen::MatrixXd x;
     const fs::path file = write_file("features3.csv", feature_csv(120, 2, 3, x));
-    const std::string path = quoted(file.string());
-    const Run r = run("outliers --model ocsvm --standardize --nu 0.1 --label-column label " + path);
+    const std::string path = augur_test::quote(file.string());
+    const Run r = augur_test::run_tool(
+        "outliers --model ocsvm --standardize --nu 0.1 --label-column label " + path);
     INFO(r.err);
     REQUIRE(r.status == 0);
     const Eigen::MatrixXd z = augur::StandardScaler{}.fit_transform(x);
@@ -230,9 +186,11 @@ TEST_CASE("augur outliers: ocsvm scores match the library", "[tool][outliers]") 
     CHECK(number(rows[121].back()) > 0.0);
     CHECK(number(rows[122].back()) > 0.0);
 
-    const Run linear = run("outliers --model ocsvm --kernel linear --label-column label " + path);
+    const Run linear =
+        augur_test::run_tool("outliers --model ocsvm --kernel linear --label-column label " + path);
     CHECK(linear.status == 0);
-    const Run gamma = run("outliers --model ocsvm --gamma 0.5 --label-column label " + path);
+    const Run gamma =
+        augur_test::run_tool("outliers --model ocsvm --gamma 0.5 --label-column label " + path);
     CHECK(gamma.status == 0);
     CHECK(gamma.out != r.out);
 }
@@ -242,34 +200,41 @@ TEST_CASE("augur outliers: bad data and bad usage", "[tool][outliers]") {
     using Catch::Matchers::StartsWith;
     if (!outliers_available()) return;
     const fs::path good = write_file("good.csv", "a,b\n1,2\n3,4\n5,7\n");
-    const std::string g = quoted(good.string());
+    const std::string g = augur_test::quote(good.string());
 
     const fs::path text_cell = write_file("text.csv", "a,b\n1,2\n3,x\n");
-    Run r = run("outliers --model iforest " + quoted(text_cell.string()));
+    Run r =
+        augur_test::run_tool("outliers --model iforest " + augur_test::quote(text_cell.string()));
     CHECK(r.status == 1);
     CHECK_THAT(r.err, StartsWith("augur: " + text_cell.string() + ":3:") && Contains("'b'"));
 
     const fs::path nan_cell = write_file("nan.csv", "a,b\n1,2\nnan,4\n");
-    r = run("outliers --model iforest " + quoted(nan_cell.string()));
+    r = augur_test::run_tool("outliers --model iforest " + augur_test::quote(nan_cell.string()));
     CHECK(r.status == 1);
     CHECK_THAT(r.err, StartsWith("augur: " + nan_cell.string() + ":3:"));
 
     const fs::path short_row = write_file("short.csv", "a,b\n1,2\n3\n");
-    r = run("outliers --model iforest " + quoted(short_row.string()));
+    r = augur_test::run_tool("outliers --model iforest " + augur_test::quote(short_row.string()));
     CHECK(r.status == 1);
     CHECK_THAT(r.err, StartsWith("augur: " + short_row.string() + ":3:"));
 
     const fs::path one_row = write_file("one.csv", "a,b\n1,2\n");
-    CHECK(run("outliers --model iforest " + quoted(one_row.string())).status == 1);
+    CHECK(augur_test::run_tool("outliers --model iforest " + augur_test::quote(one_row.string()))
+              .status == 1);
     const fs::path header_only = write_file("header.csv", "a,b\n");
-    CHECK(run("outliers --model iforest " + quoted(header_only.string())).status == 1);
-    CHECK(run("outliers --model iforest " + quoted((scratch_dir() / "missing.csv").string()))
+    CHECK(
+        augur_test::run_tool("outliers --model iforest " + augur_test::quote(header_only.string()))
+            .status == 1);
+    CHECK(augur_test::run_tool("outliers --model iforest " +
+                               augur_test::quote((augur_test::scratch() / "missing.csv").string()))
               .status == 1);
     // The label column may hold text; a text cell elsewhere is an error.
     const fs::path labelled = write_file("labelled.csv", "a,name\n1,x\n2,y\n3,z\n");
-    CHECK(run("outliers --model iforest --label-column name " + quoted(labelled.string())).status ==
-          0);
-    CHECK(run("outliers --model iforest " + quoted(labelled.string())).status == 1);
+    CHECK(augur_test::run_tool("outliers --model iforest --label-column name " +
+                               augur_test::quote(labelled.string()))
+              .status == 0);
+    CHECK(augur_test::run_tool("outliers --model iforest " + augur_test::quote(labelled.string()))
+              .status == 1);
 
     for (const char* args :
          {"outliers --model iforest --label-column nope ", "outliers --model iforest --nu 0.2 ",
@@ -278,7 +243,7 @@ TEST_CASE("augur outliers: bad data and bad usage", "[tool][outliers]") {
           "outliers --model lof ", "outliers ", "outliers --model iforest --trees 0 ",
           "outliers --model iforest --contamination 0.7 "}) {
         INFO(args);
-        r = run(std::string(args) + g);
+        r = augur_test::run_tool(std::string(args) + g);
         CHECK(r.status == 2);
         CHECK_THAT(r.err, StartsWith("augur: "));
     }

@@ -3,6 +3,8 @@
 #include <augur/routing/simulate.hpp>
 
 #include <catch2/catch.hpp>
+
+#include "tool_runner.hpp"
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -18,36 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RouteRun {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-RouteRun route(const std::string& args) {
-    const fs::path dir =
-        fs::temp_directory_path() / ("augur_route_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    const fs::path out = dir / "stdout.txt";
-    const fs::path err = dir / "stderr.txt";
-    const std::string command = std::string("'") + AUGUR_TOOL_PATH + "' route " + args + " >'" +
-                                out.string() + "' 2>'" + err.string() + "'";
-    const int raw = std::system(command.c_str());
-    RouteRun result;
-    REQUIRE(raw != -1);
-    REQUIRE(WIFEXITED(raw));
-    result.status = WEXITSTATUS(raw);
-    result.out = slurp(out);
-    result.err = slurp(err);
-    fs::remove_all(dir);
-    return result;
+augur_test::Run route(const std::string& args) {
+    return augur_test::run_tool("route " + args);
 }
 
 std::vector<std::vector<std::string>> csv_rows(const std::string& block) {
