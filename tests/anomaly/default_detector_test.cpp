@@ -148,6 +148,7 @@ TEST_CASE("DefaultDetector: invalid configuration throws naming the field",
 }
 
 TEST_CASE("DefaultDetector: common streaming properties", "[anomaly][default_detector]") {
+    STATIC_REQUIRE(augur::StreamingDetector<DefaultDetector>);
     check_common_properties([] { return DefaultDetector(small_config()); }, 50);
 }
 

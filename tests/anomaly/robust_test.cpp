@@ -186,10 +186,12 @@ TEST_CASE("RobustDetector: one spike does not hide the next (the baseline stays 
 }
 
 TEST_CASE("RobustDetector: common streaming properties", "[anomaly][robust]") {
+    STATIC_REQUIRE(augur::StreamingDetector<RobustDetector>);
     check_common_properties([] { return RobustDetector({.window = 60, .learning = 30}); }, 30);
 }
 
 TEST_CASE("RobustDetector (exact MAD): common streaming properties", "[anomaly][robust]") {
+    STATIC_REQUIRE(augur::StreamingDetector<RobustDetector>);
     check_common_properties(
         [] { return RobustDetector({.window = 60, .learning = 30, .exact_mad = true}); }, 30);
 }

@@ -177,6 +177,7 @@ TEST_CASE("SeasonalDetector: a lasting change of the profile is learned within a
 }
 
 TEST_CASE("SeasonalDetector: common streaming properties", "[anomaly][seasonal]") {
+    STATIC_REQUIRE(augur::StreamingDetector<SeasonalDetector>);
     check_common_properties([] { return SeasonalDetector({.period = 10, .learning = 40}); }, 40);
 }
 
