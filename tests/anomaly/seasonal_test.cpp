@@ -183,5 +183,6 @@ TEST_CASE("SeasonalDetector: common streaming properties", "[anomaly][seasonal]"
 
 TEST_CASE("SeasonalDetector (automatic period): common streaming properties",
           "[anomaly][seasonal]") {
+    STATIC_REQUIRE(augur::StreamingDetector<SeasonalDetector>);
     check_common_properties([] { return SeasonalDetector({.learning = 40}); }, 40);
 }

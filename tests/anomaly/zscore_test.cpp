@@ -178,10 +178,12 @@ TEST_CASE("ZScoreDetector: min_spread floors the spread", "[anomaly][zscore]") {
 }
 
 TEST_CASE("EwmaZScore: common streaming properties", "[anomaly][zscore]") {
+    STATIC_REQUIRE(augur::StreamingDetector<EwmaZScore>);
     check_common_properties([] { return EwmaZScore(ZScoreConfig{.learning = 30}); }, 30);
 }
 
 TEST_CASE("WindowZScore: common streaming properties", "[anomaly][zscore]") {
+    STATIC_REQUIRE(augur::StreamingDetector<WindowZScore>);
     check_common_properties(
         [] { return WindowZScore(ZScoreConfig{.learning = 30}, WindowBaseline{.window = 50}); },
         30);

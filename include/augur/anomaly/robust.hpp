@@ -99,15 +99,7 @@ public:
         d.threshold = threshold_;
         if (!learning) {
             const double median = s.quantiles.median();
-            const double z = detail::guarded_z(x, median, spread_for(s, median));
-            d.score = detail::score_from_z(z);
-            d.expected = median;
-            d.deviation = x - median;
-            d.is_anomaly = d.score >= threshold_;
-            if (d.is_anomaly) {
-                d.shape = Shape::spike;
-                d.direction = detail::direction_of(d.deviation);
-            }
+            detail::score_spike(d, x, median, spread_for(s, median), threshold_);
         }
         if (!std::isfinite(x)) return d;
         ++s.count;

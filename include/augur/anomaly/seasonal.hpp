@@ -220,18 +220,8 @@ public:
         const double sd = detail::floored_spread(
             std::max(std::sqrt(ph.var * (1.0 + ph.mean_weight)), config_.spread_floor * global_sd),
             config_.min_spread, ph.mean);
-        const double z = detail::guarded_z(x, ph.mean, sd);
-        Detection d;
-        d.learning = false;
-        d.threshold = threshold_;
-        d.score = detail::score_from_z(z);
-        d.expected = ph.mean;
-        d.deviation = x - ph.mean;
-        d.is_anomaly = d.score >= threshold_;
-        if (d.is_anomaly) {
-            d.shape = Shape::spike;
-            d.direction = detail::direction_of(d.deviation);
-        }
+        Detection d = detail::unscored_detection(false, threshold_);
+        detail::score_spike(d, x, ph.mean, sd, threshold_);
         if (!std::isfinite(x)) return d;
         // Winsorized update: a spike moves the baseline by at most sigma spreads.
         double r = x - ph.mean;

@@ -246,15 +246,7 @@ public:
             const double mean = baseline_.mean(s.baseline);
             const double sd =
                 detail::floored_spread(baseline_.stddev(s.baseline), config_.min_spread, mean);
-            const double z = detail::guarded_z(x, mean, sd);
-            d.score = detail::score_from_z(z);
-            d.expected = mean;
-            d.deviation = x - mean;
-            d.is_anomaly = d.score >= score_threshold_;
-            if (d.is_anomaly) {
-                d.shape = Shape::spike;
-                d.direction = detail::direction_of(d.deviation);
-            }
+            detail::score_spike(d, x, mean, sd, score_threshold_);
         }
         if (!std::isfinite(x)) return d;
         if (d.is_anomaly && !config_.learn_anomalies && s.skipped < config_.max_skipped) {

@@ -60,6 +60,21 @@ inline double floored_spread(double spread, double absolute_floor, double level)
     return s;
 }
 
+/// Scores `x` against a baseline (expected value and spread) into `d`: the z-score's score,
+/// expected, deviation, is_anomaly against `threshold`, and shape spike with its direction
+/// when anomalous.
+inline void score_spike(Detection& d, double x, double expected, double spread,
+                        double threshold) noexcept {
+    d.score = score_from_z(guarded_z(x, expected, spread));
+    d.expected = expected;
+    d.deviation = x - expected;
+    d.is_anomaly = d.score >= threshold;
+    if (d.is_anomaly) {
+        d.shape = Shape::spike;
+        d.direction = direction_of(d.deviation);
+    }
+}
+
 /// A Detection for a sample that was not scored (NaN input or learning).
 inline Detection unscored_detection(bool learning, double threshold) noexcept {
     Detection d;
