@@ -98,8 +98,8 @@ concept ContextualPosterior = std::copy_constructible<P> &&
 
 namespace detail::routing {
 
-[[noreturn]] inline void throw_bad_reward(const char* where, double reward,
-                                          const char* requirement) {
+[[noreturn]] AUGUR_ROUTING_NOINLINE inline void throw_bad_reward(const char* where, double reward,
+                                                                 const char* requirement) {
     char buffer[64];
     const auto result = std::to_chars(buffer, buffer + sizeof buffer, reward);
     throw data_error(std::string(where) + ": reward = " + std::string(buffer, result.ptr) + ": " +
@@ -174,7 +174,9 @@ public:
         detail::routing::check_weight("BetaBernoulli::update", weight);
         successes_ += weight * reward;
         failures_ += weight * (1.0 - reward);
-        refresh();
+        // A binary reward changes one shape: only its draw constants are recomputed.
+        if (reward != 0.0) draw_alpha_.set_shape(alpha());
+        if (reward != 1.0) draw_beta_.set_shape(beta());
     }
 
     /// Unlearns a reward learnt before (sliding windows); evidence never drops below zero.

@@ -11,6 +11,7 @@
 // be called concurrently.
 
 #include "augur/core/error.hpp"
+#include "augur/routing/detail/attributes.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -179,10 +180,8 @@ public:
     }
 
     double operator()(double reward) const {
-        if (!(reward >= low_ && reward <= high_ && std::isfinite(reward)))
-            throw data_error("ScalarReward: reward = " + detail::routing::number_text(reward) +
-                             ": must be finite and in [" + detail::routing::number_text(low_) +
-                             ", " + detail::routing::number_text(high_) + "]");
+        if (!(reward >= low_ && reward <= high_ && std::isfinite(reward))) [[unlikely]]
+            throw_out_of_bounds(reward);
         return reward;
     }
 
@@ -190,6 +189,12 @@ public:
     double high() const noexcept { return high_; }
 
 private:
+    [[noreturn]] AUGUR_ROUTING_NOINLINE void throw_out_of_bounds(double reward) const {
+        throw data_error("ScalarReward: reward = " + detail::routing::number_text(reward) +
+                         ": must be finite and in [" + detail::routing::number_text(low_) + ", " +
+                         detail::routing::number_text(high_) + "]");
+    }
+
     double low_ = std::numeric_limits<double>::lowest();
     double high_ = std::numeric_limits<double>::max();
 };

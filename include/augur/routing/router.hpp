@@ -55,6 +55,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -261,9 +262,21 @@ public:
 
     /// Chooses an eligible arm and takes one of its in-flight slots; nullopt when no arm is
     /// eligible. O(K), no allocation.
-    std::optional<ArmId> choose() requires(!contextual) { return choose_impl({}); }
+    std::optional<ArmId> choose() requires(!contextual) { return choose_impl({}, AllArms{}); }
     /// Chooses for a context (contextual posteriors).
-    std::optional<ArmId> choose(Context x) requires contextual { return choose_impl(x); }
+    std::optional<ArmId> choose(Context x) requires contextual { return choose_impl(x, AllArms{}); }
+
+    /// choose() among the eligible arms for which `gate(ArmId)` is also true (a shared
+    /// capacity or health check kept outside this router, as ShardedRouter does). `gate` must
+    /// not call this router's members.
+    template <class Gate>
+    std::optional<ArmId> choose_if(Gate&& gate) requires(!contextual) {
+        return choose_impl({}, gate);
+    }
+    template <class Gate>
+    std::optional<ArmId> choose_if(Context x, Gate&& gate) requires contextual {
+        return choose_impl(x, gate);
+    }
 
     /// choose() that also reports the choice's propensity and the shadow alternative's pick.
     std::optional<Decision> decide() requires(!contextual) { return decide_impl({}); }
@@ -458,10 +471,15 @@ private:
         bool available;
     };
 
+    [[noreturn]] AUGUR_ROUTING_NOINLINE static void throw_unknown_arm(const char* where,
+                                                                      ArmId arm) {
+        throw invalid_argument(std::string(where) + ": unknown arm " +
+                               std::to_string(to_index(arm)));
+    }
+
     std::size_t index(const char* where, ArmId arm) const {
-        if (!contains(arm))
-            throw invalid_argument(std::string(where) + ": unknown arm " +
-                                   std::to_string(to_index(arm)));
+        if (!contains(arm)) [[unlikely]]
+            throw_unknown_arm(where, arm);
         return index_of_[to_index(arm)];
     }
 
@@ -489,23 +507,37 @@ private:
             return selection_.score(posteriors_[i], rng, round);
     }
 
-    std::size_t eligible_count() const noexcept {
+    // Admits every arm: the gate of choose().
+    struct AllArms {
+        constexpr bool operator()(ArmId) const noexcept { return true; }
+    };
+
+    template <class Gate>
+    bool eligible_at(std::size_t i, Gate& gate) const {
+        if constexpr (std::is_same_v<std::remove_const_t<Gate>, AllArms>)
+            return eligible_at(i);
+        else
+            return eligible_at(i) && static_cast<bool>(gate(slots_[i].id));
+    }
+
+    template <class Gate = AllArms>
+    std::size_t eligible_count(Gate&& gate = {}) const {
         std::size_t n = 0;
         for (std::size_t i = 0; i < slots_.size(); ++i)
-            n += eligible_at(i) ? 1 : 0;
+            n += eligible_at(i, gate) ? 1 : 0;
         return n;
     }
 
     // The selection rule without the exploration floor.
-    template <class G>
-    std::size_t select_greedy(G& rng, Context x) {
+    template <class G, class Gate = AllArms>
+    std::size_t select_greedy(G& rng, Context x, Gate&& gate = {}) {
         const Round round = selection_.begin_round(rng, t_);
         const std::size_t k = slots_.size();
         std::size_t best = npos;
         double best_score = -std::numeric_limits<double>::infinity();
         if (!(config_.balance_tolerance > 0.0 && total_in_flight_ > 0)) {
             for (std::size_t i = 0; i < k; ++i) {
-                if (!eligible_at(i)) continue;
+                if (!eligible_at(i, gate)) continue;
                 const double s = score_at(i, rng, round, x);
                 if (best == npos || s > best_score) {
                     best = i;
@@ -515,7 +547,7 @@ private:
             return best;
         }
         for (std::size_t i = 0; i < k; ++i) {
-            if (!eligible_at(i)) continue;
+            if (!eligible_at(i, gate)) continue;
             scores_[i] = score_at(i, rng, round, x);
             if (best == npos || scores_[i] > best_score) {
                 best = i;
@@ -530,7 +562,7 @@ private:
         std::size_t pick = best;
         double pick_load = load(best);
         for (std::size_t i = 0; i < k; ++i) {
-            if (i == best || !eligible_at(i)) continue;
+            if (i == best || !eligible_at(i, gate)) continue;
             if (!(scores_[i] >= best_score - config_.balance_tolerance)) continue;
             const double l = load(i);
             if (l < pick_load || (l == pick_load && scores_[i] > scores_[pick])) {
@@ -541,23 +573,24 @@ private:
         return pick;
     }
 
-    template <class G>
-    std::size_t select(G& rng, Context x, bool& explored) {
+    template <class G, class Gate>
+    std::size_t select(G& rng, Context x, bool& explored, Gate& gate) {
         explored = false;
         if (config_.exploration_floor > 0.0 && uniform01(rng) < config_.exploration_floor) {
-            const std::size_t n = eligible_count();
+            const std::size_t n = eligible_count(gate);
             if (n == 0) return npos;
             std::uint64_t k = uniform_index(rng, n);
             explored = true;
             for (std::size_t i = 0; i < slots_.size(); ++i)
-                if (eligible_at(i) && k-- == 0) return i;
+                if (eligible_at(i, gate) && k-- == 0) return i;
         }
-        return select_greedy(rng, x);
+        return select_greedy(rng, x, gate);
     }
 
-    std::optional<ArmId> choose_impl(Context x) {
+    template <class Gate>
+    std::optional<ArmId> choose_impl(Context x, Gate&& gate) {
         bool explored = false;
-        const std::size_t i = select(rng_, x, explored);
+        const std::size_t i = select(rng_, x, explored, gate);
         if (i == npos) return std::nullopt;
         acquire_at(i);
         ++decisions_;
@@ -580,7 +613,8 @@ private:
 
     std::optional<Decision> decide_impl(Context x) {
         bool explored = false;
-        const std::size_t i = select(rng_, x, explored);
+        AllArms all;
+        const std::size_t i = select(rng_, x, explored, all);
         if (i == npos) return std::nullopt;
         Decision d;
         d.arm = slots_[i].id;

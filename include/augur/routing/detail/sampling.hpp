@@ -19,6 +19,7 @@
 // Thread-safety: the tables are built once (thread-safe static); draws use the caller's Rng.
 
 #include "augur/core/random.hpp"
+#include "augur/routing/detail/attributes.hpp"
 
 #include <array>
 #include <bit>
@@ -70,14 +71,6 @@ constexpr double signed_unit_from_bits(std::uint64_t bits) noexcept {
 constexpr double open_unit_from_bits(std::uint64_t bits) noexcept {
     return std::bit_cast<double>((bits >> 12) | 0x3FF0000000000000ULL) - (1.0 - 0x1.0p-53);
 }
-
-#if defined(__GNUC__) || defined(__clang__)
-#define AUGUR_ROUTING_NOINLINE __attribute__((noinline))
-#define AUGUR_ROUTING_INLINE inline __attribute__((always_inline))
-#else
-#define AUGUR_ROUTING_NOINLINE
-#define AUGUR_ROUTING_INLINE inline
-#endif
 
 /// The rare part of a ziggurat draw (~1.2% of draws): the tail (layer 0 beyond r) or the
 /// wedge test of layer i for the candidate x; on rejection, fresh draws until one is accepted.
