@@ -43,12 +43,19 @@ void run_choose_observe(benchmark::State& state, RouterType& router) {
     state.counters["arms"] = static_cast<double>(k);
 }
 
+// Plain Thompson sampling: a Beta draw for every arm on every decision.
 void BM_ChooseObserve_BetaBernoulli(benchmark::State& state) {
-    augur::Router<augur::BetaBernoulli, augur::NoForgetting, augur::ScalarReward> router(
-        {.seed = 1}, {}, {}, augur::ScalarReward(0.0, 1.0));
+    augur::ThompsonRouter router({.seed = 1}, {}, {}, augur::ScalarReward(0.0, 1.0));
     run_choose_observe(state, router);
 }
 BENCHMARK(BM_ChooseObserve_BetaBernoulli)->Arg(2)->Arg(4)->Arg(8)->Arg(16)->Arg(64);
+
+// The default selection: epsilon-exploring Thompson sampling, about two draws per decision.
+void BM_ChooseObserve_EpsilonThompson(benchmark::State& state) {
+    augur::EpsilonThompsonRouter router({.seed = 1}, {}, {}, augur::ScalarReward(0.0, 1.0));
+    run_choose_observe(state, router);
+}
+BENCHMARK(BM_ChooseObserve_EpsilonThompson)->Arg(4)->Arg(16)->Arg(64);
 
 void BM_ChooseObserve_WeightedOutcome(benchmark::State& state) {
     augur::Router<> router({.seed = 1});

@@ -26,7 +26,8 @@ template class augur::Router<augur::LinearGaussian, augur::SlidingWindow, augur:
 
 namespace {
 
-using Binary = augur::Router<augur::BetaBernoulli, augur::NoForgetting, augur::ScalarReward>;
+// Plain Thompson sampling: the choice probabilities below are P(arm is best).
+using Binary = augur::ThompsonRouter;
 constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
 
 Binary make_binary(std::uint64_t seed, std::size_t arms, augur::RouterConfig config = {}) {

@@ -36,6 +36,8 @@ struct SimulateOptions {
     double gamma = 0.999;
     std::size_t window = 1000;
     double epsilon = 0.1;
+    double sampling_share = 0.0;
+    double draws = 2.0;
     double floor = 0.0;
     double cusum_threshold = augur::ChangeDetectingConfig{}.cusum.threshold;
     std::size_t cusum_warmup = augur::ChangeDetectingConfig{}.cusum.warmup;
@@ -164,6 +166,8 @@ void run_simulate(const SimulateOptions& o) {
     policy.gamma = o.gamma;
     policy.window = o.window;
     policy.epsilon = o.epsilon;
+    if (o.sampling_share > 0.0) policy.sampling_share = o.sampling_share;
+    policy.draws = o.draws;
     policy.exploration_floor = o.floor;
     policy.change.cusum.threshold = o.cusum_threshold;
     policy.change.cusum.warmup = o.cusum_warmup;
@@ -173,13 +177,15 @@ void run_simulate(const SimulateOptions& o) {
     (void)augur::Discounted(o.gamma);
     (void)augur::SlidingWindow(o.window);
     (void)augur::EpsilonGreedy(o.epsilon);
+    if (o.sampling_share != 0.0) (void)augur::EpsilonThompsonSampling(o.sampling_share);
+    (void)augur::EpsilonThompsonSampling::per_decision(o.draws);
     const std::vector<std::string> names = split(o.policy);
     const auto known = augur::bandit_policy_names();
     if (names.empty()) throw usage_error("--policy: no policy given");
     for (const std::string& name : names)
         if (std::find(known.begin(), known.end(), name) == known.end())
             throw usage_error("--policy: unknown policy '" + name +
-                              "' (expected thompson, ucb1, kl-ucb, egreedy, uniform, "
+                              "' (expected thompson, eps-ts, ucb1, kl-ucb, egreedy, uniform, "
                               "discounted-ts, sliding-ts or change-ts)");
 
     Output output{o.output};
@@ -215,8 +221,8 @@ void add_route_command(CLI::App& app) {
                     "chapelle-0.1, chapelle-0.02")
         ->check(CLI::IsMember(augur::bandit_scenario_names()));
     sim->add_option("--policy", o->policy,
-                    "Policies, comma-separated: thompson, ucb1, kl-ucb, egreedy, uniform, "
-                    "discounted-ts, sliding-ts, change-ts")
+                    "Policies, comma-separated: thompson, eps-ts, ucb1, kl-ucb, egreedy, "
+                    "uniform, discounted-ts, sliding-ts, change-ts")
         ->capture_default_str();
     sim->add_option("--horizon", o->horizon, "Decisions per run")
         ->check(CLI::PositiveNumber)
@@ -233,6 +239,13 @@ void add_route_command(CLI::App& app) {
         ->capture_default_str();
     sim->add_option("--window", o->window, "sliding-ts: observations kept")->capture_default_str();
     sim->add_option("--epsilon", o->epsilon, "egreedy: exploration probability")
+        ->capture_default_str();
+    sim->add_option("--draws", o->draws,
+                    "eps-ts: posterior draws per decision (epsilon = min(1, draws / K))")
+        ->capture_default_str();
+    sim->add_option("--sampling-share", o->sampling_share,
+                    "eps-ts: a fixed probability of a posterior draw per arm, in (0, 1] "
+                    "(0: use --draws)")
         ->capture_default_str();
     sim->add_option("--floor", o->floor, "Every policy: exploration floor in [0, 1)")
         ->capture_default_str();

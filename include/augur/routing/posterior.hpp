@@ -177,6 +177,7 @@ public:
         // A binary reward changes one shape: only its draw constants are recomputed.
         if (reward != 0.0) draw_alpha_.set_shape(alpha());
         if (reward != 1.0) draw_beta_.set_shape(beta());
+        mean_ = alpha() / (alpha() + beta());
     }
 
     /// Unlearns a reward learnt before (sliding windows); evidence never drops below zero.
@@ -221,7 +222,7 @@ public:
     /// Evidence: weighted number of rewards.
     double count() const noexcept { return successes_ + failures_; }
     /// Posterior mean alpha / (alpha + beta).
-    double mean() const noexcept { return alpha() / (alpha() + beta()); }
+    double mean() const noexcept { return mean_; }
     /// Mean of the rewards seen; NaN without evidence.
     double sample_mean() const noexcept {
         return count() > 0.0 ? successes_ / count() : std::numeric_limits<double>::quiet_NaN();
@@ -278,12 +279,14 @@ private:
     void refresh() noexcept {
         draw_alpha_.set_shape(alpha());
         draw_beta_.set_shape(beta());
+        mean_ = alpha() / (alpha() + beta());
     }
 
     double prior_alpha_ = 1.0;
     double prior_beta_ = 1.0;
     double successes_ = 0.0;
     double failures_ = 0.0;
+    double mean_ = 0.5;
     detail::routing::GammaDraw draw_alpha_;
     detail::routing::GammaDraw draw_beta_;
 };

@@ -8,7 +8,8 @@
 // simulate_bandit(scenario, config, make_router) runs config.runs independent runs of
 // config.horizon decisions; run r uses seeds forked from config.seed and r, so the result does
 // not depend on config.threads. simulate_policy() does the same for a policy named as in the
-// tool (thompson, ucb1, kl-ucb, egreedy, uniform, discounted-ts, sliding-ts, change-ts).
+// tool (thompson, eps-ts, ucb1, kl-ucb, egreedy, uniform, discounted-ts, sliding-ts,
+// change-ts).
 // Built-in scenarios (bandit_scenario):
 //   routing        K = 4, success 0.9 / 0.85 / 0.8 / 0.6
 //   swap           routing, the means reversed at half time (0.6 / 0.8 / 0.85 / 0.9)
@@ -34,6 +35,7 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -273,6 +275,10 @@ struct PolicyOptions {
     std::size_t window = 1000;
     /// egreedy: epsilon.
     double epsilon = 0.1;
+    /// eps-ts: posterior draws per decision (epsilon = min(1, draws / K)), or a fixed
+    /// epsilon when sampling_share is set (not NaN).
+    double draws = 2.0;
+    double sampling_share = std::numeric_limits<double>::quiet_NaN();
     /// change-ts: the change detection.
     ChangeDetectingConfig change{};
     /// Every policy: RouterConfig::exploration_floor.
@@ -281,7 +287,7 @@ struct PolicyOptions {
 
 /// Names accepted by simulate_policy.
 inline std::vector<std::string> bandit_policy_names() {
-    return {"thompson", "ucb1",          "kl-ucb",     "egreedy",
+    return {"thompson", "eps-ts",        "ucb1",       "kl-ucb",   "egreedy",
             "uniform",  "discounted-ts", "sliding-ts", "change-ts"};
 }
 
@@ -300,8 +306,15 @@ inline SimulationResult simulate_policy(std::string_view policy, const BanditSce
     SimulationResult result;
     if (policy == "thompson") {
         result = simulate_bandit(scenario, config, [&](std::uint64_t seed) {
-            return Router<BetaBernoulli, NoForgetting, ScalarReward>(make_config(seed), {}, {},
-                                                                     unit);
+            return ThompsonRouter(make_config(seed), {}, {}, unit);
+        });
+    } else if (policy == "eps-ts") {
+        const EpsilonThompsonSampling rule =
+            std::isnan(options.sampling_share)
+                ? EpsilonThompsonSampling::per_decision(options.draws)
+                : EpsilonThompsonSampling(options.sampling_share);
+        result = simulate_bandit(scenario, config, [&](std::uint64_t seed) {
+            return EpsilonThompsonRouter(make_config(seed), {}, {}, unit, rule);
         });
     } else if (policy == "ucb1") {
         result = simulate_bandit(scenario, config, [&](std::uint64_t seed) {
@@ -323,25 +336,25 @@ inline SimulationResult simulate_policy(std::string_view policy, const BanditSce
     } else if (policy == "discounted-ts") {
         const Discounted discount(options.gamma);
         result = simulate_bandit(scenario, config, [&](std::uint64_t seed) {
-            return Router<BetaBernoulli, Discounted, ScalarReward>(make_config(seed), {}, discount,
-                                                                   unit);
+            return Router<BetaBernoulli, Discounted, ScalarReward, ThompsonSampling>(
+                make_config(seed), {}, discount, unit);
         });
     } else if (policy == "sliding-ts") {
         const SlidingWindow window(options.window);
         result = simulate_bandit(scenario, config, [&](std::uint64_t seed) {
-            return Router<BetaBernoulli, SlidingWindow, ScalarReward>(make_config(seed), {}, window,
-                                                                      unit);
+            return Router<BetaBernoulli, SlidingWindow, ScalarReward, ThompsonSampling>(
+                make_config(seed), {}, window, unit);
         });
     } else if (policy == "change-ts") {
         const ChangeDetecting change(options.change);
         result = simulate_bandit(scenario, config, [&](std::uint64_t seed) {
-            return Router<BetaBernoulli, ChangeDetecting, ScalarReward>(make_config(seed), {},
-                                                                        change, unit);
+            return Router<BetaBernoulli, ChangeDetecting, ScalarReward, ThompsonSampling>(
+                make_config(seed), {}, change, unit);
         });
     } else {
         throw_invalid_config("simulate_policy", "policy", std::string(policy),
-                             "expected thompson, ucb1, kl-ucb, egreedy, uniform, discounted-ts, "
-                             "sliding-ts or change-ts");
+                             "expected thompson, eps-ts, ucb1, kl-ucb, egreedy, uniform, "
+                             "discounted-ts, sliding-ts or change-ts");
     }
     result.policy = std::string(policy);
     return result;
