@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The routing regret table (docs/routing.md): augur's Thompson sampling against the baselines
 # (UCB1, KL-UCB, epsilon-greedy), theory (Lai-Robbins rate, the reference Beta(1,1) sampler of
-# the issue) and the forgetting policies on the swap scenario. >= 200 runs, horizons 1e4 and
-# 1e5. There is no external peer to install: the baselines run in the same framework.
+# the issue) and the forgetting policies on the swap scenario. 1000 runs (--runs N), horizons
+# 1e4 and 1e5. There is no external peer to install: the baselines run in the same framework.
 #
 # Usage: bench/anchors/regret.sh [BUILD_DIR] [anchor_regret options: --runs N --threads N --quick]
 # BUILD_DIR defaults to build-rel; it must be a Release build (cmake -DCMAKE_BUILD_TYPE=Release).
-# Takes a few minutes on 2 cores (the simulation uses 2 threads; results do not depend on it).
+# Takes about 5 minutes on 2 cores (the simulation uses 2 threads; results do not depend on it).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

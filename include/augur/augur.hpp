@@ -45,4 +45,5 @@
 #include "augur/routing/reward.hpp"
 #include "augur/routing/router.hpp"
 #include "augur/routing/selection.hpp"
+#include "augur/routing/sharded_router.hpp"
 #include "augur/routing/simulate.hpp"

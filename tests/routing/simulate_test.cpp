@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 TEST_CASE("log_checkpoints are 1-2-5 spaced and end at the horizon", "[routing][simulate]") {
     CHECK(augur::log_checkpoints(1000) ==
           std::vector<std::uint64_t>{10, 20, 50, 100, 200, 500, 1000});
@@ -49,6 +51,16 @@ TEST_CASE("Simulations are deterministic whatever the thread count", "[routing][
     CHECK(total == Approx(1.0));
     CHECK(one.regret.back().p05 <= one.regret.back().mean);
     CHECK(one.regret.back().mean <= one.regret.back().p95);
+    // The standard error of the final mean, from the runs' regrets (two-pass).
+    double mean = 0.0;
+    for (double r : one.run_regret)
+        mean += r / static_cast<double>(one.run_regret.size());
+    double squares = 0.0;
+    for (double r : one.run_regret)
+        squares += (r - mean) * (r - mean);
+    const auto n = static_cast<double>(one.run_regret.size());
+    CHECK(one.regret.back().mean == Approx(mean).epsilon(1e-12));
+    CHECK(one.regret.back().stderr_mean == Approx(std::sqrt(squares / (n - 1) / n)).epsilon(1e-9));
 }
 
 TEST_CASE("Thompson sampling beats the baselines and change detection follows a swap",

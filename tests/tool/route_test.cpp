@@ -51,7 +51,8 @@ TEST_CASE("augur route simulate prints regret and shares as CSV", "[tool][route]
     const auto shares = csv_rows(run.out.substr(split + 2));
     REQUIRE(regret.size() == 1 + 2 * 8); // header + checkpoints 10 .. 2000 per policy
     CHECK(regret[0] == std::vector<std::string>{"policy", "scenario", "horizon", "runs", "t",
-                                                "regret_mean", "regret_p05", "regret_p95"});
+                                                "regret_mean", "regret_p05", "regret_p95",
+                                                "regret_se"});
     CHECK(regret[8][4] == "2000");
     for (std::size_t i = 1; i < regret.size(); ++i) {
         const double mean = std::stod(regret[i][5]);

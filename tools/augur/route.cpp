@@ -90,8 +90,8 @@ augur::BanditScenario scenario_of(const SimulateOptions& o) {
 
 void write_csv(std::ostream& out, const std::vector<augur::SimulationResult>& results) {
     augur::io::CsvWriter csv{out};
-    csv.row(
-        {"policy", "scenario", "horizon", "runs", "t", "regret_mean", "regret_p05", "regret_p95"});
+    csv.row({"policy", "scenario", "horizon", "runs", "t", "regret_mean", "regret_p05",
+             "regret_p95", "regret_se"});
     for (const auto& r : results)
         for (const auto& c : r.regret)
             csv.field(r.policy)
@@ -102,6 +102,7 @@ void write_csv(std::ostream& out, const std::vector<augur::SimulationResult>& re
                 .field(c.mean)
                 .field(c.p05)
                 .field(c.p95)
+                .field(c.stderr_mean)
                 .end_row();
     out << '\n';
     csv.row({"policy", "scenario", "arm", "mean", "mean_after", "share", "final_share"});
@@ -137,8 +138,11 @@ void write_json(std::ostream& out, const augur::BanditScenario& scenario, const 
         item["seconds"] = r.seconds;
         item["regret"] = nlohmann::ordered_json::array();
         for (const auto& c : r.regret)
-            item["regret"].push_back(
-                {{"t", c.t}, {"mean", c.mean}, {"p05", c.p05}, {"p95", c.p95}});
+            item["regret"].push_back({{"t", c.t},
+                                      {"mean", c.mean},
+                                      {"p05", c.p05},
+                                      {"p95", c.p95},
+                                      {"se", c.stderr_mean}});
         item["arms"] = nlohmann::ordered_json::array();
         for (std::size_t a = 0; a < r.share.size(); ++a)
             item["arms"].push_back(

@@ -88,10 +88,10 @@ struct ThompsonSampling {
 /// Epsilon-exploring Thompson sampling: each arm's score is, with probability epsilon, a draw
 /// from its posterior, else its posterior mean (a tiny random jitter breaks ties). By default
 /// epsilon = min(1, 2 / K) for K arms: about two posterior draws per decision, whatever K.
-/// Jin et al. (2023) prove the rule asymptotically and minimax optimal; their epsilon 1 / K
-/// (per_decision(1)) lowers regret further on many near-equal arms but leaves a heavier tail
-/// on few arms (docs/routing.md has both). Compared with ThompsonSampling it explores less:
-/// lower mean regret when many arms are nearly equal or the horizon is short, and K times
+/// Jin et al. (2023) prove the rule asymptotically and minimax optimal. One draw per decision
+/// (per_decision(1), epsilon 1 / K) lowers regret further on many near-equal arms but leaves a
+/// heavier tail on few arms (docs/routing.md has both). Compared with ThompsonSampling it explores
+/// less: lower mean regret when many arms are nearly equal or the horizon is short, and K times
 /// fewer posterior draws per decision.
 class EpsilonThompsonSampling {
 public:

@@ -129,6 +129,8 @@ struct RegretCheckpoint {
     double mean = 0.0;
     double p05 = 0.0;
     double p95 = 0.0;
+    /// Standard error of the mean (sample sd / sqrt(runs); 0 for one run).
+    double stderr_mean = 0.0;
 };
 
 struct SimulationResult {
@@ -249,8 +251,9 @@ SimulationResult simulate_bandit(const BanditScenario& scenario, const Simulatio
         RunningStats stats;
         for (double v : column)
             stats.push(v);
+        const double se = runs > 1 ? std::sqrt(stats.variance() / static_cast<double>(runs)) : 0.0;
         result.regret.push_back({points[c], stats.mean(), quantile_sorted(column, 0.05),
-                                 quantile_sorted(column, 0.95)});
+                                 quantile_sorted(column, 0.95), se});
     }
     result.share.assign(k, 0.0);
     result.final_share.assign(k, 0.0);
