@@ -1,11 +1,12 @@
 // Routing throughput: choose + observe per second for the router's policies, and the cost of
-// the pieces (posterior draws, rewards, propensities, the locked router).
+// the pieces (posterior draws, rewards, propensities, the locked and the sharded router).
 
 #include <augur/core/random.hpp>
 #include <augur/routing/change_detecting.hpp>
 #include <augur/routing/concurrent_router.hpp>
 #include <augur/routing/linear_gaussian.hpp>
 #include <augur/routing/router.hpp>
+#include <augur/routing/sharded_router.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -143,25 +144,39 @@ void BM_Decide_Propensity(benchmark::State& state) {
 }
 BENCHMARK(BM_Decide_Propensity)->Arg(100)->Arg(1000);
 
-// The locked router shared by the benchmark's threads.
-augur::ConcurrentRouter<
-    augur::Router<augur::BetaBernoulli, augur::NoForgetting, augur::ScalarReward>>&
-shared_router() {
-    static augur::ConcurrentRouter<
-        augur::Router<augur::BetaBernoulli, augur::NoForgetting, augur::ScalarReward>>
-        router(augur::RouterConfig{.seed = 1}, augur::BetaBernoulli{}, augur::NoForgetting{},
-               augur::ScalarReward(0.0, 1.0));
+// Routers shared by the benchmark's threads (16 arms): one Router under one mutex, and a
+// ShardedRouter (one shard per hardware thread) without and with a (never reached) capacity
+// on every arm, whose global in-flight counts are then taken by compare-and-swap.
+using Binary = augur::Router<augur::BetaBernoulli, augur::NoForgetting, augur::ScalarReward>;
+
+augur::ConcurrentRouter<Binary>& concurrent_router() {
+    static augur::ConcurrentRouter<Binary> router(augur::RouterConfig{.seed = 1},
+                                                  augur::BetaBernoulli{}, augur::NoForgetting{},
+                                                  augur::ScalarReward(0.0, 1.0));
     static const bool arms = [] {
-        for (int i = 0; i < 16; ++i)
-            router.add_arm("arm" + std::to_string(i));
+        add_arms(router, 16);
         return true;
     }();
     (void)arms;
     return router;
 }
 
-void BM_ChooseObserve_Concurrent16(benchmark::State& state) {
-    auto& router = shared_router();
+augur::ShardedRouter<Binary>& sharded_router(std::uint32_t capacity) {
+    const auto make = [](std::uint32_t c) {
+        auto* router = new augur::ShardedRouter<Binary>(
+            augur::ShardedConfig{.router = {.seed = 1}}, augur::BetaBernoulli{},
+            augur::NoForgetting{}, augur::ScalarReward(0.0, 1.0));
+        for (int i = 0; i < 16; ++i)
+            router->add_arm("arm" + std::to_string(i), c);
+        return router;
+    };
+    static augur::ShardedRouter<Binary>& unlimited = *make(augur::unlimited_capacity);
+    static augur::ShardedRouter<Binary>& limited = *make(1000000);
+    return capacity == augur::unlimited_capacity ? unlimited : limited;
+}
+
+template <class SharedRouter>
+void run_shared(benchmark::State& state, SharedRouter& router) {
     augur::Rng env(static_cast<std::uint64_t>(state.thread_index()) + 11);
     for (auto _ : state) {
         const auto arm = router.choose();
@@ -170,7 +185,21 @@ void BM_ChooseObserve_Concurrent16(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
 }
+
+void BM_ChooseObserve_Concurrent16(benchmark::State& state) {
+    run_shared(state, concurrent_router());
+}
 BENCHMARK(BM_ChooseObserve_Concurrent16)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_ChooseObserve_Sharded16(benchmark::State& state) {
+    run_shared(state, sharded_router(augur::unlimited_capacity));
+}
+BENCHMARK(BM_ChooseObserve_Sharded16)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_ChooseObserve_Sharded16_Capacity(benchmark::State& state) {
+    run_shared(state, sharded_router(1000000));
+}
+BENCHMARK(BM_ChooseObserve_Sharded16_Capacity)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_BetaDraw_Fast(benchmark::State& state) {
     augur::BetaBernoulli p;

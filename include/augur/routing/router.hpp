@@ -65,6 +65,34 @@
 namespace augur {
 inline namespace v0 {
 
+namespace detail::routing {
+
+/// Monte Carlo probability that each of `arms` arms has the highest draw: over `draws` rounds,
+/// the share of rounds arm i's draw (sample(i), called for every arm each round) is the
+/// largest. O(draws x arms).
+template <class Sample>
+std::vector<double> best_shares(std::size_t arms, std::size_t draws, Sample&& sample) {
+    std::vector<std::uint64_t> wins(arms, 0);
+    for (std::size_t d = 0; d < draws && arms > 0; ++d) {
+        std::size_t best = 0;
+        double best_draw = -std::numeric_limits<double>::infinity();
+        for (std::size_t i = 0; i < arms; ++i) {
+            const double s = sample(i);
+            if (s > best_draw) {
+                best_draw = s;
+                best = i;
+            }
+        }
+        ++wins[best];
+    }
+    std::vector<double> shares(arms);
+    for (std::size_t i = 0; i < arms; ++i)
+        shares[i] = static_cast<double>(wins[i]) / static_cast<double>(draws);
+    return shares;
+}
+
+} // namespace detail::routing
+
 /// Identifies an arm of a router; stable while the arm exists, never reused by that router.
 enum class ArmId : std::uint32_t {};
 
@@ -703,28 +731,17 @@ private:
     std::vector<std::pair<ArmId, double>> probability_best_impl(std::size_t draws, Context x) {
         if (draws == 0)
             throw_invalid_config("Router::probability_best", "draws", draws, "must be > 0");
-        std::vector<std::uint64_t> wins(slots_.size(), 0);
-        for (std::size_t d = 0; d < draws && !slots_.empty(); ++d) {
-            std::size_t best = 0;
-            double best_draw = -std::numeric_limits<double>::infinity();
-            for (std::size_t i = 0; i < slots_.size(); ++i) {
-                double s = 0.0;
+        const std::vector<double> shares =
+            detail::routing::best_shares(slots_.size(), draws, [&](std::size_t i) {
                 if constexpr (contextual)
-                    s = posteriors_[i].sample(side_rng_, x);
+                    return posteriors_[i].sample(side_rng_, x);
                 else
-                    s = posteriors_[i].sample(side_rng_);
-                if (s > best_draw) {
-                    best_draw = s;
-                    best = i;
-                }
-            }
-            ++wins[best];
-        }
+                    return posteriors_[i].sample(side_rng_);
+            });
         std::vector<std::pair<ArmId, double>> out;
         out.reserve(slots_.size());
         for (std::size_t i = 0; i < slots_.size(); ++i)
-            out.emplace_back(slots_[i].id,
-                             static_cast<double>(wins[i]) / static_cast<double>(draws));
+            out.emplace_back(slots_[i].id, shares[i]);
         return out;
     }
 

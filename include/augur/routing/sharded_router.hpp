@@ -339,23 +339,14 @@ public:
             throw_invalid_config("ShardedRouter::probability_best", "draws", draws, "must be > 0");
         sync();
         std::lock_guard evidence(evidence_mutex_);
-        std::vector<std::uint64_t> wins(live_.size(), 0);
-        for (std::size_t d = 0; d < draws && !live_.empty(); ++d) {
-            std::size_t best = 0;
-            double best_draw = -std::numeric_limits<double>::infinity();
-            for (std::size_t k = 0; k < live_.size(); ++k) {
-                const double s = global_[to_index(live_[k])].sample(side_rng_);
-                if (s > best_draw) {
-                    best_draw = s;
-                    best = k;
-                }
-            }
-            ++wins[best];
-        }
+        const std::vector<double> shares =
+            detail::routing::best_shares(live_.size(), draws, [&](std::size_t k) {
+                return global_[to_index(live_[k])].sample(side_rng_);
+            });
         std::vector<std::pair<ArmId, double>> out;
         out.reserve(live_.size());
         for (std::size_t k = 0; k < live_.size(); ++k)
-            out.emplace_back(live_[k], static_cast<double>(wins[k]) / static_cast<double>(draws));
+            out.emplace_back(live_[k], shares[k]);
         return out;
     }
 
