@@ -300,9 +300,9 @@ TEST_CASE("IsolationForest: bad input", "[anomaly][isolation_forest]") {
     Eigen::MatrixXd X = gaussian(20, 3, 3);
     X(7, 2) = std::nan("");
     CHECK_THROWS_AS(IsolationForest<>{}.fit(X), augur::data_error);
-    CHECK_THROWS_WITH(IsolationForest<>{}.fit(X), Contains("row 7") && Contains("column 2"));
+    CHECK_THROWS_WITH(IsolationForest<>{}.fit(X), Contains("NaN at row 8, column 3"));
     X(7, 2) = -std::numeric_limits<double>::infinity();
-    CHECK_THROWS_WITH(IsolationForest<>{}.fit(X), Contains("row 7") && Contains("column 2"));
+    CHECK_THROWS_WITH(IsolationForest<>{}.fit(X), Contains("infinite value at row 8, column 3"));
     CHECK_THROWS_AS(IsolationForest<>{}.fit(gaussian(1, 3, 1)), augur::data_error);
     CHECK_THROWS_AS(IsolationForest<>{}.fit(Eigen::MatrixXd(0, 3)), augur::data_error);
     CHECK_THROWS_AS(IsolationForest<>{}.fit(Eigen::MatrixXd(10, 0)), augur::data_error);
@@ -318,7 +318,12 @@ TEST_CASE("IsolationForest: bad input", "[anomaly][isolation_forest]") {
     CHECK_THROWS_AS(forest.score(gaussian(5, 4, 1)), augur_test::AssertionFailure);
     Eigen::MatrixXd bad = gaussian(5, 3, 1);
     bad(4, 0) = std::numeric_limits<double>::infinity();
-    CHECK_THROWS_WITH(forest.score(bad), Contains("row 4") && Contains("column 0"));
+    CHECK_THROWS_WITH(forest.score(bad),
+                      Contains("infinite value at row 5, column 1")); // 1-based, as OneClassSvm
+    bad(4, 0) = 0.0;
+    bad(1, 2) = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_WITH(forest.score(bad), Contains("NaN at row 2, column 3"));
+    CHECK_THROWS_WITH(IsolationForest<>{}.fit(bad), Contains("IsolationForest::fit: NaN at row 2"));
     CHECK(forest.score(Eigen::MatrixXd(0, 3)).size() == 0);
 }
 

@@ -509,15 +509,18 @@ private:
     static constexpr std::size_t kBlock = 256;
     static constexpr std::size_t kLanes = 16;
 
+    // Throws data_error naming the first non-finite entry (row R, column C, 1-based, as
+    // OneClassSvm does).
     static void check_input(const Eigen::MatrixXd& X, const char* what) {
+        if (X.allFinite()) return;
         for (Eigen::Index c = 0; c < X.cols(); ++c) {
             const double* column = X.col(c).data();
             for (Eigen::Index i = 0; i < X.rows(); ++i)
                 if (!std::isfinite(column[i]))
-                    throw data_error(std::string("IsolationForest::") + what + ": X(" +
-                                     std::to_string(i) + ", " + std::to_string(c) + ") = " +
-                                     std::to_string(column[i]) + ": row " + std::to_string(i) +
-                                     ", column " + std::to_string(c) + " (0-based) is not finite");
+                    throw data_error(std::string("IsolationForest::") + what + ": " +
+                                     (std::isnan(column[i]) ? "NaN" : "infinite value") +
+                                     " at row " + std::to_string(i + 1) + ", column " +
+                                     std::to_string(c + 1));
         }
     }
 
