@@ -238,6 +238,15 @@ TEST_CASE("augur detect: malformed input and bad usage", "[tool][detect]") {
         CHECK(run.err.rfind("augur: " + file.string() + ":43:", 0) == 0);
         CHECK(run.out.empty()); // the default detector buffers: nothing written
     }
+    SECTION("a sample the input policy rejects: exit 1 naming the series by name") {
+        const std::string input = "timestamp,latency\n" + stamp(1) + ",1\n" + stamp(0) + ",2\n";
+        const fs::path file = write("unsorted.csv", input);
+        const Run run = augur_test::run_tool("detect --detector ewma --on-out-of-order reject " +
+                                             quote(file.string()));
+        CHECK(run.status == 1);
+        CHECK(run.err.find(file.string() + ":3") != std::string::npos);
+        CHECK(run.err.find("series 'latency'") != std::string::npos);
+    }
     SECTION("a row with too many fields: exit 1") {
         const fs::path file = write("fields.csv", "timestamp,value\n" + stamp(0) + ",1,2\n");
         const Run run = augur_test::run_tool("detect --detector ewma " + quote(file.string()));

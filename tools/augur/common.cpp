@@ -154,9 +154,6 @@ std::string source_name(const InputOptions& options) {
     return options.path == "-" ? std::string("<stdin>") : options.path;
 }
 
-namespace {
-
-// The guard's message names the series by number; name it by its name instead.
 std::string with_series_name(const std::string& message, augur::SeriesId id,
                              const augur::SeriesRegistry& registry) {
     const std::string numbered = "series " + std::to_string(id.value);
@@ -164,8 +161,6 @@ std::string with_series_name(const std::string& message, augur::SeriesId id,
     if (message.rfind(numbered, 0) == 0) return named + message.substr(numbered.size());
     return named + ": " + message;
 }
-
-} // namespace
 
 augur::InputCounters read_samples(const InputOptions& options, augur::SeriesRegistry& registry,
                                   const std::function<void(const augur::Sample&)>& on_sample) {

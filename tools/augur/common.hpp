@@ -69,6 +69,11 @@ augur::io::SampleReaderOptions reader_options(const InputOptions& options);
 /// The name of the input in messages: the path, or "<stdin>" for '-'.
 std::string source_name(const InputOptions& options);
 
+/// An InputGuard message about series `id`, with the series named by its name instead of
+/// its number.
+std::string with_series_name(const std::string& message, augur::SeriesId id,
+                             const augur::SeriesRegistry& registry);
+
 /// Reads every sample of the input through an InputGuard with input_policy(options) and calls
 /// on_sample with each admitted one. Interns series in `registry`. Errors of the data (a
 /// malformed file, a sample rejected by the policy) throw augur::data_error located at the

@@ -271,7 +271,7 @@ void run_detect(const DetectOptions& options) {
             admitted = guard.admit(sample);
         } catch (const augur::data_error& e) {
             throw augur::data_error(augur::SourceLocation{reader->source_name(), reader->line()},
-                                    e.message());
+                                    with_series_name(e.message(), sample.series, registry));
         }
         if (admitted) {
             if (per_series.size() <= admitted->series.index())
