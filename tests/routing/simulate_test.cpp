@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <vector>
 
 TEST_CASE("log_checkpoints are 1-2-5 spaced and end at the horizon", "[routing][simulate]") {
     CHECK(augur::log_checkpoints(1000) ==
@@ -61,6 +62,26 @@ TEST_CASE("Simulations are deterministic whatever the thread count", "[routing][
     const auto n = static_cast<double>(one.run_regret.size());
     CHECK(one.regret.back().mean == Approx(mean).epsilon(1e-12));
     CHECK(one.regret.back().stderr_mean == Approx(std::sqrt(squares / (n - 1) / n)).epsilon(1e-9));
+}
+
+TEST_CASE("Simulations report progress once per run, in order", "[routing][simulate]") {
+    augur::SimulationConfig config;
+    config.horizon = 100;
+    config.runs = 17;
+    config.threads = 3;
+    std::vector<std::size_t> seen;
+    config.on_progress = [&](std::size_t done, std::size_t runs) {
+        CHECK(runs == 17);
+        seen.push_back(done);
+    };
+    const auto with = augur::simulate_policy("eps-ts", augur::bandit_scenario("routing"), config);
+    REQUIRE(seen.size() == 17);
+    for (std::size_t i = 0; i < seen.size(); ++i)
+        CHECK(seen[i] == i + 1);
+    config.on_progress = nullptr;
+    const auto without =
+        augur::simulate_policy("eps-ts", augur::bandit_scenario("routing"), config);
+    CHECK(with.run_regret == without.run_regret);
 }
 
 TEST_CASE("Thompson sampling beats the baselines and change detection follows a swap",

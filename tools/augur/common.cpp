@@ -14,6 +14,8 @@
 #include <optional>
 #include <utility>
 
+#include <unistd.h>
+
 namespace augur_tool {
 
 void print_error(const std::string& message) {
@@ -152,6 +154,27 @@ augur::io::SampleReaderOptions reader_options(const InputOptions& options) {
 
 std::string source_name(const InputOptions& options) {
     return options.path == "-" ? std::string("<stdin>") : options.path;
+}
+
+Progress::Progress() : enabled_(::isatty(STDERR_FILENO) == 1) {}
+
+Progress::~Progress() {
+    clear();
+}
+
+void Progress::update(const std::string& what, std::size_t done, std::size_t total) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (shown_ && done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    shown_ = true;
+    std::cerr << "\r\033[K" << what << ' ' << done << '/' << total << std::flush;
+}
+
+void Progress::clear() {
+    if (!shown_) return;
+    std::cerr << "\r\033[K" << std::flush;
+    shown_ = false;
 }
 
 std::string with_series_name(const std::string& message, augur::SeriesId id,

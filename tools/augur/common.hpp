@@ -12,6 +12,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -68,6 +70,25 @@ augur::io::SampleReaderOptions reader_options(const InputOptions& options);
 
 /// The name of the input in messages: the path, or "<stdin>" for '-'.
 std::string source_name(const InputOptions& options);
+
+/// Progress of a long run on stderr, shown only when stderr is a terminal: one line rewritten
+/// at most ten times a second, erased when done. Not thread-safe (serialise the calls).
+class Progress {
+public:
+    Progress();
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+    ~Progress();
+    /// Shows "<what> <done>/<total>".
+    void update(const std::string& what, std::size_t done, std::size_t total);
+    /// Erases the line.
+    void clear();
+
+private:
+    bool enabled_;
+    bool shown_ = false;
+    std::chrono::steady_clock::time_point last_{};
+};
 
 /// An InputGuard message about series `id`, with the series named by its name instead of
 /// its number.

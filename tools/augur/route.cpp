@@ -194,8 +194,14 @@ void run_simulate(const SimulateOptions& o) {
 
     Output output{o.output};
     std::vector<augur::SimulationResult> results;
-    for (const std::string& name : names)
+    Progress progress;
+    for (const std::string& name : names) {
+        config.on_progress = [&](std::size_t done, std::size_t runs) {
+            progress.update("augur route simulate: " + name + ": runs", done, runs);
+        };
         results.push_back(augur::simulate_policy(name, scenario, config, policy));
+    }
+    progress.clear();
     if (o.format == "json")
         write_json(output.stream(), scenario, o, results);
     else

@@ -35,7 +35,9 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -113,6 +115,9 @@ struct SimulationConfig {
     std::uint64_t seed = 1;
     /// Worker threads (>= 1); results do not depend on it.
     unsigned threads = 1;
+    /// Called after each finished run with (runs finished, runs), one call at a time (the
+    /// calls are serialised), from the worker threads; empty: no calls. For progress output.
+    std::function<void(std::size_t, std::size_t)> on_progress;
 
     void validate() const {
         if (horizon == 0 || horizon > (std::uint64_t{1} << 40))
@@ -216,10 +221,18 @@ SimulationResult simulate_bandit(const BanditScenario& scenario, const Simulatio
         }
     };
 
+    std::mutex progress_mutex;
+    std::size_t finished = 0;
+    const auto run_and_report = [&](std::size_t run) {
+        run_one(run);
+        if (!config.on_progress) return;
+        std::lock_guard lock(progress_mutex);
+        config.on_progress(++finished, runs);
+    };
     const unsigned workers = std::min<unsigned>(config.threads, config.runs);
     if (workers <= 1) {
         for (std::size_t run = 0; run < runs; ++run)
-            run_one(run);
+            run_and_report(run);
     } else {
         std::atomic<std::size_t> next_run{0};
         std::vector<std::exception_ptr> errors(workers);
@@ -228,7 +241,7 @@ SimulationResult simulate_bandit(const BanditScenario& scenario, const Simulatio
             pool.emplace_back([&, w] {
                 try {
                     for (std::size_t run = next_run++; run < runs; run = next_run++)
-                        run_one(run);
+                        run_and_report(run);
                 } catch (...) {
                     errors[w] = std::current_exception();
                     next_run = runs;
