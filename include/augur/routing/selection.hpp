@@ -73,7 +73,7 @@ struct ThompsonSampling {
     static constexpr const char* name = "thompson";
     template <class G>
     Round begin_round(G&, std::uint64_t t) const noexcept {
-        return {t, false, 0, std::uint64_t{1} << 53};
+        return Round{.t = t};
     }
     template <class P, class G>
     double score(const P& posterior, G& rng, const Round&) const noexcept {
@@ -118,9 +118,9 @@ public:
     template <class G>
     Round begin_round(G&, std::uint64_t t, std::size_t arms) const noexcept {
         const double epsilon = epsilon_for(arms);
-        return {t, false, arms,
-                epsilon >= 1.0 ? std::uint64_t{1} << 53
-                               : static_cast<std::uint64_t>(std::ldexp(epsilon, 53))};
+        Round round{.t = t, .arms = arms};
+        if (epsilon < 1.0) round.draw_below = static_cast<std::uint64_t>(std::ldexp(epsilon, 53));
+        return round;
     }
     /// A round without the number of arms: every arm drawn unless epsilon is fixed.
     template <class G>
@@ -223,7 +223,7 @@ struct Ucb1 {
     static constexpr const char* name = "ucb1";
     template <class G>
     Round begin_round(G&, std::uint64_t t) const noexcept {
-        return {t, false, 0, std::uint64_t{1} << 53};
+        return Round{.t = t};
     }
     template <class P, class G>
     double score(const P& posterior, G&, const Round& round) const noexcept {
@@ -238,7 +238,7 @@ struct KlUcb {
     static constexpr const char* name = "kl-ucb";
     template <class G>
     Round begin_round(G&, std::uint64_t t) const noexcept {
-        return {t, false, 0, std::uint64_t{1} << 53};
+        return Round{.t = t};
     }
     template <class P, class G>
     double score(const P& posterior, G&, const Round& round) const noexcept {
@@ -261,7 +261,7 @@ public:
     }
     template <class G>
     Round begin_round(G& rng, std::uint64_t t) const noexcept {
-        return {t, uniform01(rng) < epsilon_, 0, std::uint64_t{1} << 53};
+        return Round{.t = t, .explore = uniform01(rng) < epsilon_};
     }
     template <class P, class G>
     double score(const P& posterior, G& rng, const Round& round) const noexcept {
@@ -281,7 +281,7 @@ struct UniformRandom {
     static constexpr const char* name = "uniform";
     template <class G>
     Round begin_round(G&, std::uint64_t t) const noexcept {
-        return {t, true, 0, std::uint64_t{1} << 53};
+        return Round{.t = t, .explore = true};
     }
     template <class P, class G>
     double score(const P&, G& rng, const Round&) const noexcept {
