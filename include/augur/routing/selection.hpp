@@ -68,13 +68,27 @@ concept ContextualSelectionPolicy = requires(const S& s, const P& p, Rng& rng, s
     { s.score(p, rng, round, x) } -> std::convertible_to<double>;
 };
 
-/// Thompson sampling: an arm's score is a draw from its posterior.
-struct ThompsonSampling {
-    static constexpr const char* name = "thompson";
+namespace detail::routing {
+
+/// begin_round of a policy that decides nothing once per decision.
+struct PlainRound {
     template <class G>
     Round begin_round(G&, std::uint64_t t) const noexcept {
         return Round{.t = t};
     }
+};
+
+/// The index of an arm with evidence n, or +infinity without evidence (tried first).
+template <class Index>
+double index_or_untried(double n, Index&& index) noexcept {
+    return n > 0.0 ? index(n) : std::numeric_limits<double>::infinity();
+}
+
+} // namespace detail::routing
+
+/// Thompson sampling: an arm's score is a draw from its posterior.
+struct ThompsonSampling : detail::routing::PlainRound {
+    static constexpr const char* name = "thompson";
     template <class P, class G>
     double score(const P& posterior, G& rng, const Round&) const noexcept {
         return posterior.sample(rng);
@@ -219,33 +233,26 @@ inline double kl_upper_bound(double p, double bound) noexcept {
 } // namespace detail::routing
 
 /// UCB1: mean + sqrt(2 ln t / n); arms without evidence first.
-struct Ucb1 {
+struct Ucb1 : detail::routing::PlainRound {
     static constexpr const char* name = "ucb1";
-    template <class G>
-    Round begin_round(G&, std::uint64_t t) const noexcept {
-        return Round{.t = t};
-    }
     template <class P, class G>
     double score(const P& posterior, G&, const Round& round) const noexcept {
-        const double n = posterior.count();
-        if (!(n > 0.0)) return std::numeric_limits<double>::infinity();
-        return posterior.sample_mean() + std::sqrt(2.0 * detail::routing::index_log(round.t) / n);
+        return detail::routing::index_or_untried(posterior.count(), [&](double n) {
+            return posterior.sample_mean() +
+                   std::sqrt(2.0 * detail::routing::index_log(round.t) / n);
+        });
     }
 };
 
 /// KL-UCB for rewards in [0, 1]: max { q : n kl(mean, q) <= ln t }.
-struct KlUcb {
+struct KlUcb : detail::routing::PlainRound {
     static constexpr const char* name = "kl-ucb";
-    template <class G>
-    Round begin_round(G&, std::uint64_t t) const noexcept {
-        return Round{.t = t};
-    }
     template <class P, class G>
     double score(const P& posterior, G&, const Round& round) const noexcept {
-        const double n = posterior.count();
-        if (!(n > 0.0)) return std::numeric_limits<double>::infinity();
-        return detail::routing::kl_upper_bound(posterior.sample_mean(),
-                                               detail::routing::index_log(round.t) / n);
+        return detail::routing::index_or_untried(posterior.count(), [&](double n) {
+            return detail::routing::kl_upper_bound(posterior.sample_mean(),
+                                                   detail::routing::index_log(round.t) / n);
+        });
     }
 };
 
@@ -266,9 +273,9 @@ public:
     template <class P, class G>
     double score(const P& posterior, G& rng, const Round& round) const noexcept {
         if (round.explore) return uniform01(rng);
-        const double n = posterior.count();
-        if (!(n > 0.0)) return std::numeric_limits<double>::infinity();
-        return posterior.sample_mean() + 1e-12 * uniform01(rng);
+        return detail::routing::index_or_untried(posterior.count(), [&](double) {
+            return posterior.sample_mean() + 1e-12 * uniform01(rng);
+        });
     }
     double epsilon() const noexcept { return epsilon_; }
 
