@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libeigen3-dev libboost-dev catch2 libbenchmark-dev
+packages=(g++ cmake ninja-build libeigen3-dev libboost-dev libcereal-dev catch2 libbenchmark-dev
           libcli11-dev nlohmann-json3-dev "$@")
 
 missing=()

@@ -110,6 +110,13 @@ public:
     void clear() noexcept { states_.clear(); }
     const State& prototype() const noexcept { return prototype_; }
 
+    /// Saves / loads the prototype and every series' state (augur/core/archive.hpp); State
+    /// must be archivable.
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(prototype_, states_);
+    }
+
 private:
     State prototype_;
     std::vector<State> states_;

@@ -3,12 +3,17 @@
 // Fixed-capacity windows over a stream: RingBuffer (last N items) and TimeWindow (items of the
 // last `span` of time, at most N of them).
 //
-// Both allocate their storage once, at construction; every operation after that is O(1)
-// (TimeWindow::push is O(1) amortized: each item is evicted once) and allocates nothing.
+// Storage grows with the items held, geometrically, up to the capacity (so thousands of
+// windows that have seen few items cost little); once a window has been full it allocates
+// nothing more. Every operation is O(1) amortized (TimeWindow::push too: each item is
+// evicted once); reserve() allocates the whole capacity up front for a hot path that must
+// never allocate.
 // Thread-safety: not synchronized; const members may be called concurrently.
 
 #include "augur/core/error.hpp"
 #include "augur/core/sample.hpp"
+
+#include <algorithm>
 
 #include <cstddef>
 #include <cstdint>
@@ -24,8 +29,9 @@ inline namespace v0 {
 
 /// A circular buffer of the last `capacity` items; pushing into a full buffer overwrites the
 /// oldest. Index 0 and begin() are the oldest item, back() the newest.
-/// Every operation is O(1) (clear() excepted for T with a destructor); storage is allocated
-/// once, in the constructor.
+/// Every operation is O(1) amortized (clear() excepted for T with a destructor); storage
+/// grows with size() up to the capacity, or is allocated at once by reserve().
+/// Saved and loaded through augur/core/archive.hpp (save_fields / load_fields).
 /// @tparam T a default-constructible, copy-assignable type (slots are value-initialized).
 /// Thread-safety: not synchronized; const members may be called concurrently.
 /// @code
@@ -47,16 +53,18 @@ public:
     using const_iterator = Iterator<true>;
 
     /// A buffer holding at most `capacity` items. Throws invalid_argument when capacity is 0.
-    explicit RingBuffer(std::size_t capacity) : slots_(checked_capacity(capacity)) {}
+    /// Allocates nothing until the first push.
+    explicit RingBuffer(std::size_t capacity) : capacity_(checked_capacity(capacity)) {}
 
     RingBuffer(const RingBuffer&) = default;
     RingBuffer& operator=(const RingBuffer&) = default;
     /// Moves leave `other` with capacity 0 (only assignment and destruction are then valid).
     RingBuffer(RingBuffer&& other) noexcept
-        : slots_(std::move(other.slots_)), head_(std::exchange(other.head_, 0)),
-          size_(std::exchange(other.size_, 0)) {}
+        : slots_(std::move(other.slots_)), capacity_(std::exchange(other.capacity_, 0)),
+          head_(std::exchange(other.head_, 0)), size_(std::exchange(other.size_, 0)) {}
     RingBuffer& operator=(RingBuffer&& other) noexcept {
         slots_ = std::move(other.slots_);
+        capacity_ = std::exchange(other.capacity_, 0);
         head_ = std::exchange(other.head_, 0);
         size_ = std::exchange(other.size_, 0);
         return *this;
@@ -65,13 +73,16 @@ public:
 
     /// Appends `value` as the newest item. When the buffer is full the oldest item is
     /// overwritten and returned; otherwise returns nullopt.
-    std::optional<T> push(const T& value) noexcept(
-        std::is_nothrow_copy_assignable_v<T>&& std::is_nothrow_copy_constructible_v<T>&&
-            std::is_nothrow_move_constructible_v<T>) {
-        AUGUR_ASSERT(!slots_.empty(), "RingBuffer::push: moved-from buffer");
+    /// Allocates only while the storage grows towards the capacity (amortized O(1)).
+    std::optional<T> push(const T& value) {
+        AUGUR_ASSERT(capacity_ > 0, "RingBuffer::push: moved-from buffer");
         if (size_ < slots_.size()) {
             slots_[physical(size_)] = value;
             ++size_;
+            return std::nullopt;
+        }
+        if (slots_.size() < capacity_) {
+            grow(std::min(capacity_, std::max<std::size_t>(8, 2 * slots_.size())), value);
             return std::nullopt;
         }
         T& oldest = slots_[head_];
@@ -111,9 +122,44 @@ public:
     const T& back() const { return (*this)[size_ - 1]; }
 
     std::size_t size() const noexcept { return size_; }
-    std::size_t capacity() const noexcept { return slots_.size(); }
+    std::size_t capacity() const noexcept { return capacity_; }
     bool empty() const noexcept { return size_ == 0; }
-    bool full() const noexcept { return size_ == slots_.size(); }
+    bool full() const noexcept { return size_ == capacity_; }
+    /// Bytes of item storage allocated now (grows with size() up to capacity * sizeof(T)).
+    std::size_t allocated_bytes() const noexcept { return slots_.capacity() * sizeof(T); }
+
+    /// Allocates the whole capacity now, so that no later push allocates.
+    void reserve() {
+        if (slots_.size() < capacity_) {
+            linearize();
+            slots_.reserve(capacity_);
+        }
+    }
+
+    /// Writes the capacity and the items, oldest first (augur/core/archive.hpp).
+    template <class Writer>
+    void save_fields(Writer& w) const {
+        w.write(static_cast<std::uint64_t>(capacity_));
+        w.write_size(size_);
+        for (std::size_t i = 0; i < size_; ++i)
+            w.write((*this)[i]);
+    }
+    /// Reads what save_fields wrote; a zero capacity or more items than it is a data_error.
+    template <class Reader>
+    void load_fields(Reader& r) {
+        const auto capacity = r.template read<std::uint64_t>();
+        const std::size_t n = r.read_size(1);
+        if (capacity == 0 || n > capacity)
+            r.fail("a window of " + std::to_string(n) + " items in a capacity of " +
+                   std::to_string(capacity));
+        std::vector<T> items(n);
+        for (T& item : items)
+            r.read_into(item);
+        slots_ = std::move(items);
+        capacity_ = static_cast<std::size_t>(capacity);
+        head_ = 0;
+        size_ = n;
+    }
 
     /// Removes every item; the capacity is kept. O(1) for trivially destructible T, else
     /// O(size) (the slots are reset to T{} to release what they hold).
@@ -183,15 +229,35 @@ private:
         return capacity;
     }
 
-    // Slot of logical index i (i < capacity): one compare instead of a modulo.
+    // Moves the items to slots 0..size-1 (head_ = 0) so that the storage can grow in place.
+    void linearize() {
+        if (head_ != 0) {
+            std::rotate(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(head_),
+                        slots_.end());
+            head_ = 0;
+        }
+    }
+
+    // Grows the storage to `new_capacity` slots and appends `value` (which may alias a slot).
+    void grow(std::size_t new_capacity, const T& value) {
+        T copy = value;
+        linearize();
+        slots_.reserve(new_capacity);
+        slots_.push_back(std::move(copy));
+        ++size_;
+    }
+
+    // Slot of logical index i (i < slots_.size()): one compare instead of a modulo. The
+    // storage only grows while head_ == 0, so the modulus is the number of slots in use.
     std::size_t physical(std::size_t i) const noexcept {
         const std::size_t p = head_ + i;
         return p >= slots_.size() ? p - slots_.size() : p;
     }
     std::size_t next(std::size_t p) const noexcept { return p + 1 == slots_.size() ? 0 : p + 1; }
 
-    std::vector<T> slots_;
-    std::size_t head_ = 0; // slot of the oldest item
+    std::vector<T> slots_;     // grows to capacity_ slots; full ring arithmetic on its size
+    std::size_t capacity_ = 0; // 0 only when moved from
+    std::size_t head_ = 0;     // slot of the oldest item
     std::size_t size_ = 0;
 };
 
@@ -206,7 +272,7 @@ struct TimedValue {
 
 /// A sliding time window: the items whose time is within `span` of the newest time, i.e.
 /// time > newest_time - span, and at most `capacity` of them (the oldest are evicted first
-/// when either limit is exceeded). Built on RingBuffer: storage is allocated once.
+/// when either limit is exceeded). Built on RingBuffer: storage grows up to the capacity.
 ///
 /// Times must be non-decreasing: push throws augur::data_error for a time earlier than the
 /// newest time seen since construction or clear() (put an InputGuard in front to skip or
