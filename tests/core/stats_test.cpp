@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -192,6 +193,22 @@ TEST_CASE("Ewma: construction and validation", "[core][stats]") {
         CHECK_THROWS_AS(augur::Ewma::from_half_life(bad), augur::invalid_argument);
         CHECK_THROWS_WITH(augur::Ewma::from_half_life(bad), Catch::Contains("half_life"));
     }
+}
+
+TEST_CASE("alpha_from_half_life: closed-form values", "[core][stats]") {
+    // alpha = 1 - 2^(-1/h).
+    CHECK(augur::alpha_from_half_life(1.0) == 0.5);
+    CHECK_THAT(augur::alpha_from_half_life(0.5), WithinRel(0.75, 1e-15));
+    CHECK_THAT(augur::alpha_from_half_life(2.0), WithinRel(1.0 - 1.0 / std::sqrt(2.0), 1e-15));
+    CHECK_THAT(augur::alpha_from_half_life(0.25), WithinRel(15.0 / 16.0, 1e-15));
+    CHECK_THAT(augur::alpha_from_half_life(1.0 / 3.0), WithinRel(7.0 / 8.0, 1e-15));
+    // Long half-lives: alpha ~ ln2 / h, accurate where 1 - exp2(-1/h) would cancel.
+    CHECK_THAT(augur::alpha_from_half_life(1e12), WithinRel(std::numbers::ln2 / 1e12, 1e-11));
+    // Tiny half-lives stay clamped to 1; an infinite half-life learns nothing.
+    CHECK(augur::alpha_from_half_life(1e-300) == 1.0);
+    CHECK(augur::alpha_from_half_life(std::numeric_limits<double>::infinity()) == 0.0);
+    for (double h : {0.5, 3.0, 50.0, 1e6})
+        CHECK(augur::Ewma::from_half_life(h).alpha() == augur::alpha_from_half_life(h));
 }
 
 TEST_CASE("Ewma: known answers", "[core][stats]") {

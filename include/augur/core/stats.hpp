@@ -8,6 +8,7 @@
 // stats of the whole up to rounding.
 // Ewma: exponentially weighted mean and variance, O(1) per value.
 // MinMax: count, min and max, mergeable.
+// alpha_from_half_life: the one half-life -> smoothing factor conversion of the library.
 // Every update is O(1), noexcept and allocation-free. Queries on an empty state return NaN.
 // Thread-safety: value types, not synchronized; const members may be called concurrently.
 
@@ -100,6 +101,15 @@ private:
     double max_ = -std::numeric_limits<double>::infinity();
 };
 
+/// The smoothing factor of an exponential average whose weights halve every `half_life`
+/// values: alpha = 1 - 2^(-1 / half_life), computed as -expm1(-ln 2 / half_life) (accurate for
+/// long half-lives), clamped to at most 1. E.g. half_life 1 -> 0.5, 2 -> 1 - 1/sqrt(2).
+/// +inf gives 0 (nothing is learned). Precondition: half_life > 0 (validate configs first:
+/// NaN or values <= 0 give an alpha outside (0, 1]). O(1), one expm1.
+inline double alpha_from_half_life(double half_life) noexcept {
+    return std::min(1.0, -std::expm1(-std::numbers::ln2 / half_life));
+}
+
 /// Exponentially weighted moving mean and variance: each new value gets weight alpha and the
 /// past decays by (1 - alpha). The first value initialises the mean (variance 0); then
 ///     diff = x - mean;  mean += alpha * diff;  var = (1 - alpha) * (var + alpha * diff^2),
@@ -126,7 +136,7 @@ public:
         if (!(samples > 0.0 && std::isfinite(samples)))
             throw_invalid_config("Ewma::from_half_life", "half_life", samples,
                                  "must be finite and > 0");
-        return Ewma(std::min(1.0, -std::expm1(-std::numbers::ln2 / samples)));
+        return Ewma(alpha_from_half_life(samples));
     }
 
     /// Adds a value. O(1), no allocation.
