@@ -188,3 +188,38 @@ TEST_CASE("WindowZScore: common streaming properties", "[anomaly][zscore]") {
         [] { return WindowZScore(ZScoreConfig{.learning = 30}, WindowBaseline{.window = 50}); },
         30);
 }
+
+TEST_CASE("ZScoreDetector: the threshold policy scores and decides", "[anomaly][zscore]") {
+    // SigmaThreshold: two-sided, score erf(|z| / sqrt 2), alarms at |z| >= sigma.
+    const SigmaThreshold two{.sigma = 3.0};
+    CHECK(two.judge(3.0).is_anomaly);
+    CHECK(two.judge(-3.0).is_anomaly);
+    CHECK_FALSE(two.judge(2.9).is_anomaly);
+    CHECK(two.judge(-2.0).score == two.judge(2.0).score);
+    CHECK(two.judge(std::numeric_limits<double>::infinity()).score == 1.0);
+    // OneSidedThreshold: only the configured side scores and alarms.
+    const augur::OneSidedThreshold up{.sigma = 3.0, .side = augur::Direction::up};
+    CHECK(up.judge(4.0).is_anomaly);
+    CHECK(up.judge(4.0).score == two.judge(4.0).score);
+    CHECK_FALSE(up.judge(-4.0).is_anomaly);
+    CHECK(up.judge(-4.0).score == 0.0);
+    CHECK(up.score_threshold() == two.score_threshold());
+    using UpZScore = augur::ZScoreDetector<augur::EwmaBaseline, augur::OneSidedThreshold>;
+    CHECK_THROWS_AS(UpZScore({}, {}, augur::OneSidedThreshold{.side = augur::Direction::none}),
+                    augur::invalid_argument);
+
+    // In a detector: a drop is ignored by an up-only detector, a rise is flagged by both.
+    EwmaZScore both({.learning = 30});
+    UpZScore rises({.learning = 30}, {}, augur::OneSidedThreshold{});
+    auto values = noise(7, 200);
+    values[100] = 40.0;  // a drop of 12 sd
+    values[150] = 160.0; // a rise of 12 sd
+    const auto a = run(both, values);
+    const auto b = run(rises, values);
+    CHECK(a[100].is_anomaly);
+    CHECK_FALSE(b[100].is_anomaly);
+    CHECK(b[100].score == 0.0);
+    CHECK(a[150].is_anomaly);
+    CHECK(b[150].is_anomaly);
+    CHECK(b[150].score == a[150].score);
+}

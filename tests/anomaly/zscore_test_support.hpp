@@ -1,18 +1,24 @@
 #pragma once
 
 // Helpers shared by the tests of the streaming detectors (zscore, robust, seasonal, default):
-// sample makers and the properties every StreamingDetector must have.
+// sample makers, the properties every StreamingDetector must have, and the save / load
+// resume check.
 
 #include <augur/anomaly/detector.hpp>
 #include <augur/core/random.hpp>
 #include <augur/core/sample.hpp>
 
+#include "archive_support.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace augur_test {
@@ -48,6 +54,64 @@ inline bool same(const Detection& a, const Detection& b) {
     auto eq = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
     return a.score == b.score && a.is_anomaly == b.is_anomaly && a.learning == b.learning &&
            eq(a.expected, b.expected) && eq(a.deviation, b.deviation);
+}
+
+// Every field of two Detections equal (NaN equals NaN), score included.
+inline bool identical(const Detection& a, const Detection& b) {
+    auto eq = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
+    return a.score == b.score && a.is_anomaly == b.is_anomaly && a.learning == b.learning &&
+           eq(a.expected, b.expected) && eq(a.deviation, b.deviation) &&
+           a.threshold == b.threshold && a.shape == b.shape && a.direction == b.direction;
+}
+
+// "Save after k samples, load, feed the rest" gives Detections identical to "feed everything",
+// for k at the given cuts plus: the first sample, mid-learning, just after learning ends, just
+// after the first and the last alarm, and the second to last sample. Requires an alarm in
+// `samples`. Also checks that a loaded detector saves the same bytes (canonical archive).
+template <class D, class Make>
+void check_resume(Make make, const std::vector<augur::Sample>& samples,
+                  std::vector<std::size_t> cuts = {}) {
+    D whole = make();
+    std::vector<Detection> expected;
+    for (const augur::Sample& s : samples)
+        expected.push_back(whole.observe(s));
+    const auto first_scored = std::find_if(expected.begin(), expected.end(),
+                                           [](const Detection& d) { return !d.learning; });
+    REQUIRE(first_scored != expected.end());
+    const auto scored_at = static_cast<std::size_t>(first_scored - expected.begin());
+    std::vector<std::size_t> alarms;
+    for (std::size_t i = 0; i < expected.size(); ++i)
+        if (expected[i].is_anomaly) alarms.push_back(i);
+    REQUIRE_FALSE(alarms.empty());
+    cuts.insert(cuts.end(), {1, scored_at / 2, scored_at + 1, alarms.front() + 1, alarms.back() + 1,
+                             samples.size() - 1});
+    for (const std::size_t k : std::set<std::size_t>(cuts.begin(), cuts.end())) {
+        if (k == 0 || k >= samples.size()) continue;
+        INFO("saved after " << k << " of " << samples.size() << " samples");
+        D first = make();
+        for (std::size_t i = 0; i < k; ++i)
+            (void)first.observe(samples[i]);
+        const std::string bytes = saved_bytes(first);
+        D resumed = load_bytes<D>(bytes);
+        REQUIRE(saved_bytes(resumed) == bytes);
+        for (std::size_t i = k; i < samples.size(); ++i) {
+            INFO("sample " << i);
+            REQUIRE(identical(resumed.observe(samples[i]), expected[i]));
+        }
+    }
+}
+
+// Round-robin interleaving of several series (series s gets SeriesId s, sample i at minute i).
+inline std::vector<augur::Sample> interleave(const std::vector<std::vector<double>>& series) {
+    std::vector<augur::Sample> out;
+    std::size_t longest = 0;
+    for (const auto& v : series)
+        longest = std::max(longest, v.size());
+    for (std::size_t i = 0; i < longest; ++i)
+        for (std::size_t s = 0; s < series.size(); ++s)
+            if (i < series[s].size())
+                out.push_back(at(static_cast<std::uint32_t>(s), i, series[s][i]));
+    return out;
 }
 
 // The properties every streaming detector must have (see anomaly/detector.hpp).

@@ -1,7 +1,9 @@
+#include <augur/core/archive.hpp>
 #include <augur/core/quantile.hpp>
 #include <augur/core/random.hpp>
 #include <augur/core/stats.hpp>
 
+#include "archive_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +13,8 @@
 #include <deque>
 #include <functional>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace {
@@ -181,6 +185,97 @@ TEST_CASE("SlidingQuantile: copies are independent", "[core][quantile]") {
     CHECK(b.median() == 10.0);
     a = b;
     CHECK(a.median() == 10.0);
+}
+
+namespace {
+// A SlidingQuantile in an archive of its own, for the save / load tests.
+struct SavedWindow {
+    augur::SlidingQuantile window{1};
+    void save(std::ostream& out) const {
+        augur::write_archive(out, "test.SlidingQuantile", 1,
+                             [&](augur::ArchiveWriter& w) { w(window); });
+    }
+    static SavedWindow load(std::istream& in) {
+        return augur::read_archive(in, "test.SlidingQuantile", 1, [](augur::ArchiveReader& r) {
+            SavedWindow s;
+            r(s.window);
+            return s;
+        });
+    }
+};
+} // namespace
+
+TEST_CASE("SlidingQuantile: storage grows with the values held", "[core][quantile]") {
+    augur::SlidingQuantile p(1000);
+    CHECK(p.allocated_bytes() == 0);
+    p.push(1.0);
+    const std::size_t one = p.allocated_bytes();
+    CHECK(one > 0);
+    CHECK(one < 1000);
+    for (int i = 0; i < 5000; ++i)
+        p.push(static_cast<double>(i % 17));
+    const std::size_t full = p.allocated_bytes();
+    CHECK(full >= 1000 * 36);
+    CHECK(full <= 1001 * 36 + 64);
+    for (int i = 0; i < 5000; ++i)
+        p.push(static_cast<double>(i % 13));
+    CHECK(p.allocated_bytes() == full);
+}
+
+TEST_CASE("SlidingQuantile: save, load and continue gives identical quantiles",
+          "[core][quantile][archive]") {
+    augur::Rng rng(8);
+    for (const std::size_t cut : {0, 1, 7, 50, 333}) {
+        augur::SlidingQuantile p(50);
+        std::vector<double> values;
+        for (int i = 0; i < 400; ++i)
+            values.push_back(i % 29 == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                         : std::round(augur::normal(rng, 0.0, 5.0)));
+        for (std::size_t i = 0; i < cut; ++i)
+            p.push(values[i]);
+        SavedWindow saved{p};
+        const std::string bytes = augur_test::saved_bytes(saved);
+        auto loaded = augur_test::load_bytes<SavedWindow>(bytes).window;
+        CHECK(loaded.size() == p.size());
+        CHECK(loaded.skipped() == p.skipped());
+        for (std::size_t i = cut; i < values.size(); ++i) {
+            REQUIRE(loaded.push(values[i]) == p.push(values[i]));
+            for (const double q : {0.0, 0.1, 0.25, 0.5, 0.9, 1.0})
+                REQUIRE((loaded.quantile(q) == p.quantile(q) ||
+                         (std::isnan(loaded.quantile(q)) && std::isnan(p.quantile(q)))));
+        }
+        // The same bytes after the same pushes: the state is the same.
+        CHECK(augur_test::saved_bytes(SavedWindow{loaded}) ==
+              augur_test::saved_bytes(SavedWindow{p}));
+    }
+}
+
+TEST_CASE("SlidingQuantile: a saved window that does not hold is a data error",
+          "[core][quantile][archive]") {
+    auto bytes_of = [](auto fill) {
+        std::ostringstream out(std::ios::binary);
+        augur::write_archive(out, "test.SlidingQuantile", 1, fill);
+        return std::move(out).str();
+    };
+    // More values than the window; a NaN value; sequence numbers that do not increase.
+    const std::string too_many = bytes_of([](augur::ArchiveWriter& w) {
+        w(std::uint64_t{1});
+        w.write_size(2);
+        w(1.0, std::uint64_t{0}, 2.0, std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{0});
+    });
+    const std::string nan_value = bytes_of([](augur::ArchiveWriter& w) {
+        w(std::uint64_t{4});
+        w.write_size(1);
+        w(std::numeric_limits<double>::quiet_NaN(), std::uint64_t{0}, std::uint64_t{1},
+          std::uint64_t{0});
+    });
+    const std::string unordered = bytes_of([](augur::ArchiveWriter& w) {
+        w(std::uint64_t{4});
+        w.write_size(2);
+        w(1.0, std::uint64_t{5}, 2.0, std::uint64_t{5}, std::uint64_t{6}, std::uint64_t{0});
+    });
+    for (const std::string& bytes : {too_many, nan_value, unordered})
+        CHECK_THROWS_AS(augur_test::load_bytes<SavedWindow>(bytes), augur::data_error);
 }
 
 TEST_CASE("SlidingQuantile: invalid use", "[core][quantile]") {

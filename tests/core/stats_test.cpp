@@ -349,6 +349,26 @@ TEST_CASE("MinMax: known answers, NaN, merge", "[core][stats]") {
     CHECK(std::isnan(m.max()));
 }
 
+TEST_CASE("median_of: equals quantile_sorted(0.5) of the sorted values", "[core][stats]") {
+    CHECK(std::isnan(augur::median_of({})));
+    std::vector<double> one{4.0};
+    CHECK(augur::median_of(one) == 4.0);
+    std::vector<double> even{4.0, 1.0, 3.0, 2.0};
+    CHECK(augur::median_of(even) == 2.5);
+    const double inf = std::numeric_limits<double>::infinity();
+    std::vector<double> infinite{inf, 1.0, inf, inf};
+    CHECK(augur::median_of(infinite) == inf);
+    augur::Rng rng(4);
+    for (std::size_t n = 1; n < 60; ++n) {
+        std::vector<double> xs(n);
+        for (double& x : xs)
+            x = augur::normal(rng, 0.0, 1e3);
+        std::vector<double> sorted = xs;
+        std::sort(sorted.begin(), sorted.end());
+        REQUIRE(augur::median_of(xs) == augur::quantile_sorted(sorted, 0.5));
+    }
+}
+
 TEST_CASE("quantile_sorted: known answers", "[core][stats]") {
     const std::vector<double> xs{1.0, 2.0, 3.0, 4.0, 10.0};
     CHECK(augur::quantile_sorted(xs, 0.0) == 1.0);

@@ -20,17 +20,26 @@
 // (measured, 2000 seeds), though fewer in the long run. Raise warmup or h where false alarms
 // are costly.
 //
-// Cusum::update is O(1), noexcept and allocation-free; a Cusum is 128 bytes.
+// Cusum::update is O(1), noexcept and allocation-free; a Cusum is 128 bytes, and so is a
+// LevelShiftDetector's state per series, whatever its history (series_bytes(), no heap).
+// Saved and loaded (save / load, augur/core/archive.hpp): a Cusum as "augur.Cusum", a
+// LevelShiftDetector (configuration and every series' Cusum) as "augur.LevelShiftDetector";
+// a loaded one continues exactly where the saved one stopped.
 // Thread-safety: value types, not synchronized; const members may be called concurrently.
 
 #include "augur/anomaly/detector.hpp"
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/sample.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <istream>
 #include <limits>
+#include <ostream>
+#include <string>
+#include <string_view>
 
 namespace augur {
 inline namespace v0 {
@@ -47,6 +56,12 @@ struct CusumConfig {
     std::size_t warmup = 20;
     /// Floor on the reference sd (constant streams); finite and > 0.
     double min_sd = 1e-9;
+
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(drift, threshold, warmup, min_sd);
+    }
+    friend bool operator==(const CusumConfig&, const CusumConfig&) = default;
 
     void validate() const {
         if (!(drift > 0.0 && std::isfinite(drift)))
@@ -167,6 +182,47 @@ public:
     std::size_t count() const noexcept { return count_; }
     const CusumConfig& config() const noexcept { return config_; }
 
+    /// Saves / loads every field (augur/core/archive.hpp); see load for the checks.
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(config_, count_, warm_n_, warm_mean_, warm_m2_, ref_mean_, ref_sd_, inv_sd_, s_pos_,
+           s_neg_, age_pos_, age_neg_, monitoring_);
+    }
+
+    /// Whether the state is one update / reset / set_reference can reach (checked on load):
+    /// a valid configuration, a warm-up below `warmup` values with no sums, or a reference
+    /// (sd >= min_sd) with sums in [0, threshold].
+    bool consistent() const noexcept {
+        const CusumConfig& c = config_;
+        if (!(c.drift > 0.0 && std::isfinite(c.drift) && c.threshold > 0.0 &&
+              std::isfinite(c.threshold) && c.warmup >= 2 && c.min_sd > 0.0 &&
+              std::isfinite(c.min_sd)))
+            return false;
+        if (age_pos_ > count_ || age_neg_ > count_) return false;
+        if (!monitoring_)
+            return warm_n_ == count_ && warm_n_ < c.warmup && s_pos_ == 0.0 && s_neg_ == 0.0 &&
+                   age_pos_ == 0 && age_neg_ == 0 && std::isnan(ref_mean_) && std::isnan(ref_sd_);
+        return ref_sd_ >= c.min_sd && std::isfinite(ref_sd_) && inv_sd_ == 1.0 / ref_sd_ &&
+               !std::isnan(ref_mean_) && s_pos_ >= 0.0 && s_pos_ <= c.threshold && s_neg_ >= 0.0 &&
+               s_neg_ <= c.threshold;
+    }
+
+    static constexpr std::string_view archive_tag = "augur.Cusum";
+
+    /// Saves the configuration and the state. O(1).
+    void save(std::ostream& out) const {
+        write_archive(out, archive_tag, 1, [&](ArchiveWriter& w) { w(*this); });
+    }
+    /// Loads what save wrote; a corrupted archive or an unreachable state throw data_error.
+    static Cusum load(std::istream& in) {
+        return read_archive(in, archive_tag, 1, [](ArchiveReader& r) {
+            Cusum c;
+            r(c);
+            r.require(c.consistent(), "the saved state is not one a Cusum can reach");
+            return c;
+        });
+    }
+
 private:
     void start_monitoring(double mean, double sd) noexcept {
         ref_mean_ = mean;
@@ -263,6 +319,39 @@ public:
     const CusumConfig& config() const noexcept { return states_.prototype().config(); }
     /// The Cusum of a series, or nullptr if the series was never seen.
     const Cusum* state(SeriesId series) const noexcept { return states_.find(series); }
+
+    /// Bytes of one series' state (a Cusum, no heap); 0 if unseen.
+    std::size_t series_bytes(SeriesId series) const noexcept {
+        return states_.find(series) != nullptr ? sizeof(Cusum) : 0;
+    }
+
+    static constexpr std::string_view archive_tag = "augur.LevelShiftDetector";
+
+    /// Saves the configuration and every series' Cusum. O(series).
+    void save(std::ostream& out) const {
+        write_archive(out, archive_tag, 1, [&](ArchiveWriter& w) { w(config(), states_); });
+    }
+
+    /// Loads what save wrote; a wrong type, a corrupted archive, a configuration that does not
+    /// validate or a Cusum that is not one of it throw data_error.
+    static LevelShiftDetector load(std::istream& in) {
+        return read_archive(in, archive_tag, 1, [](ArchiveReader& r) {
+            auto d = r.construct<LevelShiftDetector>(r.read<CusumConfig>());
+            r(d.states_);
+            auto fits = [&](const Cusum& c) {
+                return c.consistent() && c.config() == d.config() && c.count() == 0;
+            };
+            r.require(fits(d.states_.prototype()), "the prototype Cusum is not a fresh one");
+            for (std::size_t i = 0; i < d.states_.size(); ++i) {
+                const Cusum& c = *d.states_.find(SeriesId(static_cast<std::uint32_t>(i)));
+                r.require(c.consistent() && c.config() == d.config(),
+                          "series " + std::to_string(i) +
+                              "'s Cusum does not fit the "
+                              "configuration");
+            }
+            return d;
+        });
+    }
 
 private:
     PerSeries<Cusum> states_;

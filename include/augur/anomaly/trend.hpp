@@ -31,13 +31,22 @@
 // A level shift inside the window also reads as a monotone trend: combine with
 // LevelShiftDetector (ensemble.hpp) to tell them apart.
 //
-// Per series: 2 x window doubles + period counters. observe allocates only for a new series; the
-// slope scratch (window^2 / 2 doubles at most) is allocated once, in the constructor.
+// Per series (series_bytes(), measured): 160 bytes of State + 2 x window doubles + period
+// counters, allocated in full when the series starts (the per-season sorted blocks have fixed
+// offsets): with the defaults (window 100, period 1) 1 764 bytes from the first sample on.
+// observe allocates only for a new series; the slope scratch (window^2 / 2 doubles at most)
+// is allocated once, in the constructor.
+// Saved and loaded (save / load, augur/core/archive.hpp, type tag "augur.TrendDetector"): the
+// configuration and every series' window and fitted line; the Mann-Kendall sums and sorted
+// blocks are rebuilt from the window on load (O(window log window) per series), so a loaded
+// detector continues exactly.
 // Thread-safety: not synchronized; const members may be called concurrently.
 
 #include "augur/anomaly/detector.hpp"
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/sample.hpp"
+#include "augur/core/stats.hpp"
 
 #include <boost/math/special_functions/erf.hpp>
 
@@ -45,9 +54,14 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <istream>
 #include <limits>
 #include <numbers>
 #include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace augur {
@@ -65,6 +79,11 @@ struct TrendConfig {
     std::size_t period = 1;
     /// Samples between refits of Sen's line during flagged runs; 0 (the default) = window.
     std::size_t slope_stride = 0;
+
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(window, learning, significance, period, slope_stride);
+    }
 
     void validate() const {
         if (period < 1) throw_invalid_config("TrendConfig", "period", period, "must be >= 1");
@@ -172,8 +191,48 @@ public:
 
     const TrendConfig& config() const noexcept { return config_; }
 
+    /// Bytes of one series' state: sizeof(State) plus the heap it owns; 0 if unseen.
+    std::size_t series_bytes(SeriesId series) const noexcept {
+        const State* st = states_.find(series);
+        if (st == nullptr) return 0;
+        return sizeof(State) + (st->values.capacity() + st->sorted.capacity()) * sizeof(double) +
+               st->season_n.capacity() * sizeof(std::uint32_t);
+    }
+
+    static constexpr std::string_view archive_tag = "augur.TrendDetector";
+
+    /// Saves the configuration and every series' window and fitted line. O(state size).
+    void save(std::ostream& out) const {
+        write_archive(out, archive_tag, 1, [&](ArchiveWriter& w) { w(config_, states_); });
+    }
+
+    /// Loads what save wrote, rebuilding each window's sums; a wrong type, a corrupted archive,
+    /// a configuration that does not validate or a window that does not fit it throw
+    /// data_error.
+    static TrendDetector load(std::istream& in) {
+        return read_archive(in, archive_tag, 1, [](ArchiveReader& r) {
+            auto d = r.construct<TrendDetector>(r.read<TrendConfig>());
+            PerSeries<State> states(State(d.config_));
+            r(states);
+            const State& prototype = states.prototype();
+            r.require(prototype.values.size() == d.config_.window && prototype.t == 0 &&
+                          prototype.finite_seen == 0 && prototype.sum == 0.0 && !prototype.fitted &&
+                          std::all_of(prototype.values.begin(), prototype.values.end(),
+                                      [](double v) { return std::isnan(v); }),
+                      "the prototype window is not empty");
+            for (std::size_t i = 0; i < states.size(); ++i)
+                r.require(d.rebuild(states[SeriesId(static_cast<std::uint32_t>(i))]),
+                          "series " + std::to_string(i) +
+                              "'s window does not fit the "
+                              "configuration");
+            d.states_ = std::move(states);
+            return d;
+        });
+    }
+
 private:
     struct State {
+        State() = default;
         explicit State(const TrendConfig& c)
             : values(c.window, std::numeric_limits<double>::quiet_NaN()), sorted(c.window, 0.0),
               season_n(c.period, 0) {}
@@ -191,7 +250,41 @@ private:
         std::uint64_t fit_t = 0;             // t when they were fitted
         double slope = 0.0;                  // Sen's slope of the last fit
         double level = 0.0;                  // the line at the oldest sample then
+
+        // Saved: the window and the fitted line; the rest is rebuilt from the window on load.
+        template <class Archive>
+        void archive(Archive& ar) {
+            ar(values, t, finite_seen, sum, fitted, fit_t, slope, level);
+        }
     };
+
+    // Rebuilds the sorted blocks, counts and Mann-Kendall sums of a loaded state from its
+    // window by replaying it into a fresh state (exact: they are integers and sorted copies;
+    // the sum is kept as saved). False when the window does not fit the configuration.
+    bool rebuild(State& st) const {
+        const std::size_t w = config_.window;
+        if (st.values.size() != w || st.fit_t > st.t || (!st.fitted && st.fit_t != 0)) return false;
+        std::size_t finite = 0;
+        for (std::size_t k = 0; k < w; ++k) {
+            const double v = st.values[k];
+            if (std::isinf(v) || (k >= st.t && !std::isnan(v))) return false;
+            finite += !std::isnan(v);
+        }
+        if (st.finite_seen < finite || st.finite_seen > st.t) return false;
+        State fresh(config_);
+        const std::uint64_t n = std::min<std::uint64_t>(st.t, w);
+        fresh.t = st.t - n;
+        for (std::uint64_t a = fresh.t; a < st.t; ++a)
+            push(fresh, st.values[static_cast<std::size_t>(a % w)]);
+        fresh.finite_seen = st.finite_seen;
+        fresh.sum = st.sum;
+        fresh.fitted = st.fitted;
+        fresh.fit_t = st.fit_t;
+        fresh.slope = st.slope;
+        fresh.level = st.level;
+        st = std::move(fresh);
+        return true;
+    }
 
     // Double precision throughout (Boost.Math would otherwise promote to long double).
     using erfc_policy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
@@ -270,15 +363,10 @@ private:
         return newest - static_cast<std::uint64_t>((newest_slot + w - slot) % w);
     }
 
-    // Median of scratch_[0, count) (mean of the two middle values when count is even);
-    // reorders the scratch. NaN when count is 0. O(count).
-    double median_of(std::size_t count) noexcept {
-        if (count == 0) return nan();
-        const auto first = scratch_.begin();
-        const auto mid = first + static_cast<std::ptrdiff_t>(count / 2);
-        std::nth_element(first, mid, first + static_cast<std::ptrdiff_t>(count));
-        if (count % 2 == 1) return *mid;
-        return 0.5 * (*mid + *std::max_element(first, mid));
+    // Median of scratch_[0, count) (augur::median_of: type 7); reorders the scratch. NaN
+    // when count is 0. O(count).
+    double scratch_median(std::size_t count) noexcept {
+        return augur::median_of(std::span<double>(scratch_.data(), count));
     }
 
     // The same median, faster on large inputs (Floyd & Rivest's idea): a sorted regular sample
@@ -316,7 +404,7 @@ private:
         std::nth_element(first, low, first + static_cast<std::ptrdiff_t>(packed));
         if (k_hi == k_lo) return *low;
         const double high = *std::min_element(low + 1, first + static_cast<std::ptrdiff_t>(packed));
-        return 0.5 * (*low + high);
+        return *low == high ? *low : *low + 0.5 * (high - *low); // as augur::median_of
     }
 
     // Writes the pairwise slopes of compared pairs to the scratch; returns how many.
@@ -347,9 +435,9 @@ private:
 
     double median_slope(const State& st) {
         const std::size_t count = fill_slopes(st);
-        if (count < 1024) return median_of(count);
+        if (count < 1024) return scratch_median(count);
         if (const auto median = bracketed_median(count)) return *median;
-        return median_of(fill_slopes(st));
+        return scratch_median(fill_slopes(st));
     }
 
     // Sen's slope and the robust line's value at the window's oldest sample.
@@ -363,7 +451,7 @@ private:
             const auto age = static_cast<double>(index_of(st, k) - first);
             scratch_[count++] = st.values[k] - st.slope * age;
         }
-        st.level = median_of(count);
+        st.level = scratch_median(count);
         st.fitted = true;
         st.fit_t = st.t;
     }

@@ -3,25 +3,38 @@
 // ZScoreDetector: flags values far from a per-series baseline, in baseline standard
 // deviations. The baseline is a policy: EwmaBaseline (exponentially weighted mean and
 // variance, O(1) per sample) or WindowBaseline (mean and sd of the last N values, O(1)).
-// The threshold is a policy too: SigmaThreshold flags |z| >= sigma.
+// The threshold is a policy too (ZScoreThreshold): given a sample's z statistic it returns the
+// calibrated score and whether the sample alarms. It is a policy, not a number, because what
+// a z means is a choice of the use: SigmaThreshold (the default) flags |z| >= sigma on either
+// side; OneSidedThreshold flags only one side (latency up, throughput down), scoring the other
+// side 0, so a good deviation neither alarms nor ranks high in an ensemble. A user policy can
+// calibrate differently (e.g. a heavier-tailed Student-t score) without touching the detector.
 //
-// Score: 1 - 2 * (1 - Phi(|z|)) = erf(|z| / sqrt 2), the two-sided normal tail probability
-// turned into a score in [0, 1] (|z| = 3 scores 0.9973). 0 while learning.
+// Score (SigmaThreshold): 1 - 2 * (1 - Phi(|z|)) = erf(|z| / sqrt 2), the two-sided normal
+// tail probability turned into a score in [0, 1] (|z| = 3 scores 0.9973). 0 while learning.
 // Each sample is scored against the baseline of the values before it, then learned (causal).
 // NaN samples are ignored: score 0, not anomalous, the state is unchanged. +-inf samples score
 // 1 (anomalous once learned) and are never learned. A zero spread (constant series) makes any
 // change maximal (|z| = inf, score 1); round-off below 1e-12 * |mean| is not a change; a
 // config floor `min_spread` sets a larger absolute floor.
 // Measured (Release, bench/anomaly_streaming): 47-68 M samples/s (Ewma), 25-38 M/s (Window).
-// Complexity: observe is O(1), no allocation after a series' first sample (WindowBaseline
-// allocates its ring when the series starts). Memory: ~48 bytes per series (Ewma), 8 * window
-// bytes (Window).
+// Complexity: observe is O(1), no allocation after a series' first sample (EwmaBaseline) or
+// once its window is full (WindowBaseline: the ring grows geometrically with the values held).
+// Memory per series (series_bytes(), measured, default configurations): EwmaZScore 40 bytes
+// whatever the history; WindowZScore (window 100) 88 bytes + 8 per value held, rounded up by
+// the ring's geometric growth: 152 bytes after 1 sample, 232 after 10, 888 with a full window.
+// Saved and loaded (save / load, augur/core/archive.hpp): the configuration, both policies and
+// every series' state, so a loaded detector scores the next samples exactly as the saved one
+// would have. Type tag "augur.ZScoreDetector<baseline,threshold>" from the policies'
+// archive_name ("ewma", "window"; "sigma", "one_sided").
 // Thread-safety: not synchronized; const members may be called concurrently.
 
 #include "augur/anomaly/detail/zscore_score.hpp"
 #include "augur/anomaly/detector.hpp"
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/sample.hpp"
+#include "augur/core/stats.hpp"
 #include "augur/core/stream.hpp"
 #include "augur/core/window.hpp"
 
@@ -30,8 +43,11 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <istream>
 #include <limits>
-#include <numbers>
+#include <ostream>
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace augur {
@@ -55,16 +71,42 @@ concept ZScoreBaseline = requires(const B& b, typename B::State& s, const typena
     { b.stddev(cs) } -> std::convertible_to<double>;
 };
 
-/// A threshold policy: score_threshold() is the score at or above which a sample is flagged.
+/// What a ZScoreThreshold makes of one z statistic.
+struct ZScoreVerdict {
+    double score = 0.0;      ///< calibrated score in [0, 1]
+    bool is_anomaly = false; ///< the sample alarms
+};
+
+/// A threshold policy: turns the z statistic of a learned series' sample into its calibrated
+/// score and alarm decision. Contract:
+///   ZScoreVerdict judge(double z) const noexcept;   O(1); z may be +-inf (a change against a
+///       zero spread) but not NaN; score in [0, 1], non-decreasing in |z| on each side, and
+///       is_anomaly only when score >= score_threshold()
+///   double score_threshold() const;                  the score reported as Detection::threshold
+/// Optional: void validate() const (throws invalid_argument naming the field), called by the
+/// detector's constructor. For save / load: a static `archive_name` and an archive(ar) member.
 template <class T>
-concept ZScoreThreshold = requires(const T& t) {
+concept ZScoreThreshold = requires(const T& t, double z) {
+    { t.judge(z) }
+    noexcept->std::same_as<ZScoreVerdict>;
     { t.score_threshold() } -> std::convertible_to<double>;
+};
+
+/// A policy the detectors can save and load: a name for the archive's type tag and a
+/// symmetric archive(ar) member over its configuration (augur/core/archive.hpp).
+template <class P>
+concept ArchivablePolicy = std::default_initializable<P> && requires(P& p, ArchiveWriter& w) {
+    { P::archive_name } -> std::convertible_to<std::string_view>;
+    p.archive(w);
 };
 
 /// Exponentially weighted mean and variance with a half-life in samples (see augur::Ewma).
 /// The variance is clamped to the largest finite double, so a huge value (1e300) cannot
 /// poison the state forever: it decays away like any other value.
+/// State: 32 bytes per series, no heap.
 struct EwmaBaseline {
+    static constexpr std::string_view archive_name = "ewma";
+
     /// A value's weight halves after this many further values; > 0.
     double half_life = 50.0;
 
@@ -73,7 +115,17 @@ struct EwmaBaseline {
         double mean = 0.0;
         double var = 0.0;
         double alpha = 0.0; // from half_life, computed once per series
+
+        template <class Archive>
+        void archive(Archive& ar) {
+            ar(count, mean, var, alpha);
+        }
     };
+
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(half_life);
+    }
 
     /// Throws invalid_argument naming the field on a bad value.
     void validate() const {
@@ -102,13 +154,21 @@ struct EwmaBaseline {
     double stddev(const State& s) const noexcept {
         return s.count > 1 ? std::sqrt(s.var) : std::numeric_limits<double>::quiet_NaN();
     }
-    /// The smoothing factor 1 - 2^(-1 / half_life).
-    double alpha() const noexcept { return -std::expm1(-std::numbers::ln2 / half_life); }
+    /// The smoothing factor 1 - 2^(-1 / half_life) (augur::alpha_from_half_life).
+    double alpha() const noexcept { return alpha_from_half_life(half_life); }
+    /// Whether a loaded state belongs to this configuration (its alpha) and is sane.
+    bool loadable(const State& s) const noexcept {
+        return s.alpha == alpha() && !std::isnan(s.mean) && s.var >= 0.0;
+    }
 };
 
 /// Mean and sample standard deviation of the last `window` values (sliding Welford update,
 /// recomputed from the window every `window` updates to bound round-off drift).
+/// State: 80 bytes per series plus the ring of values, which grows geometrically with the
+/// values held up to 8 * window bytes (allocated_bytes).
 struct WindowBaseline {
+    static constexpr std::string_view archive_name = "window";
+
     /// How many recent values form the baseline; >= 2.
     std::size_t window = 100;
 
@@ -118,7 +178,17 @@ struct WindowBaseline {
         double mean = 0.0;
         double m2 = 0.0;
         std::size_t since_recompute = 0;
+
+        template <class Archive>
+        void archive(Archive& ar) {
+            ar(values, count, mean, m2, since_recompute);
+        }
     };
+
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(window);
+    }
 
     void validate() const {
         if (window < 2) throw_invalid_config("WindowBaseline", "window", window, "must be >= 2");
@@ -154,6 +224,18 @@ struct WindowBaseline {
         if (s.values.size() < 2) return std::numeric_limits<double>::quiet_NaN();
         return std::sqrt(s.m2 / static_cast<double>(s.values.size() - 1));
     }
+    /// Heap bytes a state owns.
+    std::size_t allocated_bytes(const State& s) const noexcept {
+        return s.values.allocated_bytes();
+    }
+    /// Whether a loaded state belongs to this configuration (its window) and is sane. O(window).
+    bool loadable(const State& s) const noexcept {
+        if (s.values.capacity() != window || s.since_recompute >= window ||
+            s.count < s.values.size() || std::isnan(s.mean) || !(s.m2 >= 0.0))
+            return false;
+        return std::all_of(s.values.begin(), s.values.end(),
+                           [](double v) { return std::isfinite(v); });
+    }
 
 private:
     static void recompute(State& s) noexcept {
@@ -172,15 +254,55 @@ private:
     }
 };
 
-/// Flags |z| >= sigma (score >= erf(sigma / sqrt 2)).
+/// Two-sided: score erf(|z| / sqrt 2), flags |z| >= sigma (score >= erf(sigma / sqrt 2)).
 struct SigmaThreshold {
+    static constexpr std::string_view archive_name = "sigma";
+
     double sigma = 3.0;
 
     void validate() const {
         if (!(sigma > 0.0) || std::isnan(sigma))
             throw_invalid_config("SigmaThreshold", "sigma", sigma, "must be > 0");
     }
+    ZScoreVerdict judge(double z) const noexcept {
+        const double score = detail::score_from_z(z);
+        return {score, score >= score_threshold()};
+    }
     double score_threshold() const noexcept { return detail::score_from_z(sigma); }
+
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(sigma);
+    }
+};
+
+/// One-sided: only deviations towards `side` count. Score erf(|z| / sqrt 2) on that side and
+/// 0 on the other; flags z >= sigma (side up) or z <= -sigma (side down).
+struct OneSidedThreshold {
+    static constexpr std::string_view archive_name = "one_sided";
+
+    double sigma = 3.0;
+    /// Direction::up or Direction::down.
+    Direction side = Direction::up;
+
+    void validate() const {
+        if (!(sigma > 0.0) || std::isnan(sigma))
+            throw_invalid_config("OneSidedThreshold", "sigma", sigma, "must be > 0");
+        if (side != Direction::up && side != Direction::down)
+            throw_invalid_config("OneSidedThreshold", "side", static_cast<int>(side),
+                                 "must be up (1) or down (-1)");
+    }
+    ZScoreVerdict judge(double z) const noexcept {
+        const bool towards = side == Direction::up ? z > 0.0 : z < 0.0;
+        const double score = towards ? detail::score_from_z(z) : 0.0;
+        return {score, score >= score_threshold()};
+    }
+    double score_threshold() const noexcept { return detail::score_from_z(sigma); }
+
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(sigma, side);
+    }
 };
 
 /// Numbers of a ZScoreDetector.
@@ -195,6 +317,11 @@ struct ZScoreConfig {
     bool learn_anomalies = true;
     std::size_t max_skipped = 10;
 
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(learning, min_spread, learn_anomalies, max_skipped);
+    }
+
     void validate() const {
         if (learning < 2)
             throw_invalid_config("ZScoreConfig", "learning", learning, "must be >= 2");
@@ -206,7 +333,7 @@ struct ZScoreConfig {
 
 /// Streaming z-score detector over any number of series.
 /// @tparam Baseline a ZScoreBaseline (EwmaBaseline or WindowBaseline).
-/// @tparam Threshold a ZScoreThreshold (SigmaThreshold).
+/// @tparam Threshold a ZScoreThreshold (SigmaThreshold, OneSidedThreshold).
 /// @code
 ///   augur::EwmaZScore detector({.learning = 50}, augur::EwmaBaseline{.half_life = 100});
 ///   augur::Detection d = detector.observe(sample);
@@ -218,12 +345,18 @@ class ZScoreDetector {
                   "Baseline must provide State, make_state, update(State&, double) noexcept, "
                   "count, mean and stddev (see ZScoreBaseline)");
     static_assert(ZScoreThreshold<Threshold>,
-                  "Threshold must provide double score_threshold() const (see ZScoreThreshold)");
+                  "Threshold must provide ZScoreVerdict judge(double) const noexcept and "
+                  "double score_threshold() const (see ZScoreThreshold)");
 
 public:
     struct State {
         typename Baseline::State baseline;
         std::uint32_t skipped = 0;
+
+        template <class Archive>
+        void archive(Archive& ar) {
+            ar(baseline, skipped);
+        }
     };
 
     /// Throws invalid_argument naming the field on a bad configuration.
@@ -246,7 +379,15 @@ public:
             const double mean = baseline_.mean(s.baseline);
             const double sd =
                 detail::floored_spread(baseline_.stddev(s.baseline), config_.min_spread, mean);
-            detail::score_spike(d, x, mean, sd, score_threshold_);
+            const ZScoreVerdict verdict = threshold_.judge(detail::guarded_z(x, mean, sd));
+            d.score = verdict.score;
+            d.expected = mean;
+            d.deviation = x - mean;
+            d.is_anomaly = verdict.is_anomaly;
+            if (d.is_anomaly) {
+                d.shape = Shape::spike;
+                d.direction = detail::direction_of(d.deviation);
+            }
         }
         if (!std::isfinite(x)) return d;
         if (d.is_anomaly && !config_.learn_anomalies && s.skipped < config_.max_skipped) {
@@ -269,6 +410,57 @@ public:
     /// The score at or above which a sample is flagged.
     double score_threshold() const noexcept { return score_threshold_; }
 
+    /// Bytes of one series' state: sizeof(State) plus the heap it owns; 0 if unseen.
+    std::size_t series_bytes(SeriesId series) const noexcept {
+        const State* s = states_.find(series);
+        if (s == nullptr) return 0;
+        std::size_t heap = 0;
+        if constexpr (requires { baseline_.allocated_bytes(s->baseline); })
+            heap = baseline_.allocated_bytes(s->baseline);
+        return sizeof(State) + heap;
+    }
+
+    /// The archive type tag, e.g. "augur.ZScoreDetector<ewma,sigma>".
+    static std::string
+    archive_tag() requires ArchivablePolicy<Baseline> && ArchivablePolicy<Threshold> {
+        return "augur.ZScoreDetector<" + std::string(Baseline::archive_name) + "," +
+               std::string(Threshold::archive_name) + ">";
+    }
+
+    /// Saves the configuration, the policies and every series' state. O(state size).
+    void save(std::ostream& out) const requires ArchivablePolicy<Baseline> &&
+        ArchivablePolicy<Threshold> {
+        write_archive(out, archive_tag(), 1,
+                      [&](ArchiveWriter& w) { w(config_, baseline_, threshold_, states_); });
+    }
+
+    /// Loads what save wrote; a wrong type, a corrupted archive, a configuration that does not
+    /// validate or a state that does not fit it throw data_error.
+    static ZScoreDetector
+    load(std::istream& in) requires ArchivablePolicy<Baseline> && ArchivablePolicy<Threshold> {
+        return read_archive(in, archive_tag(), 1, [](ArchiveReader& r) {
+            auto config = r.read<ZScoreConfig>();
+            auto baseline = r.read<Baseline>();
+            auto threshold = r.read<Threshold>();
+            auto d = r.construct<ZScoreDetector>(config, std::move(baseline), std::move(threshold));
+            r(d.states_);
+            auto fits = [&](const State& s) {
+                if (s.skipped > d.config_.max_skipped) return false;
+                if constexpr (requires { d.baseline_.loadable(s.baseline); })
+                    return d.baseline_.loadable(s.baseline);
+                return true;
+            };
+            r.require(fits(d.states_.prototype()), "the prototype state does not fit the "
+                                                   "configuration");
+            for (std::size_t i = 0; i < d.states_.size(); ++i)
+                r.require(fits(*d.states_.find(SeriesId(static_cast<std::uint32_t>(i)))),
+                          "series " + std::to_string(i) +
+                              "'s state does not fit the "
+                              "configuration");
+            return d;
+        });
+    }
+
 private:
     template <class T>
     static T checked(T value) {
@@ -290,6 +482,7 @@ using WindowZScore = ZScoreDetector<WindowBaseline>;
 
 static_assert(StreamingDetector<EwmaZScore>);
 static_assert(StreamingDetector<WindowZScore>);
+static_assert(ZScoreThreshold<SigmaThreshold> && ZScoreThreshold<OneSidedThreshold>);
 
 } // namespace v0
 } // namespace augur

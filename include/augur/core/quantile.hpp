@@ -3,9 +3,10 @@
 // Quantiles of streams: exact over a sliding window (SlidingQuantile) and approximate with a
 // relative-error guarantee over a whole stream in constant memory (QuantileSketch).
 //
-// SlidingQuantile: an order-statistic treap over a node pool of `window` nodes plus a ring of
-// node indices; push and quantile are O(log window) expected, no allocation after
-// construction.
+// SlidingQuantile: an order-statistic treap over a node pool plus a ring of node indices;
+// push and quantile are O(log window) expected; storage grows with the values held, up to the
+// window (no allocation once the window is full). Saved and loaded through
+// augur/core/archive.hpp.
 // QuantileSketch: DDSketch (Masson, Rim & Lee, VLDB 2019): logarithmic buckets, at most
 // max_buckets per sign; push O(1) (plus O(max_buckets) when the value range widens),
 // quantile O(max_buckets), mergeable.
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <string>
 #include <vector>
 
 namespace augur {
@@ -32,9 +34,14 @@ inline namespace v0 {
 /// the definition of quantile_sorted): it equals quantile_sorted of the sorted window.
 /// NaN values are skipped: push returns false, the window is unchanged, and skipped() counts
 /// them. Infinities are ordered as usual.
-/// push and quantile are O(log window) expected (a treap whose priorities come from a
-/// fixed-seed generator, so results and timings are deterministic); memory is
-/// 36 * window bytes, allocated once in the constructor.
+/// push and quantile are O(log window) expected (a treap whose priorities are a hash of each
+/// value's insertion sequence number, so results and timings are deterministic and a loaded
+/// window continues exactly as the saved one would). Memory: sizeof(SlidingQuantile) plus
+/// 36 bytes per value held (a 32-byte node and a 4-byte ring slot), growing geometrically with
+/// the values held up to the window (memory_bytes()); nothing is allocated before the first
+/// push, nor once the window is full.
+/// Saved and loaded through augur/core/archive.hpp (save_fields / load_fields): the values
+/// oldest first with their sequence numbers, so the size of a save is O(values held).
 /// Thread-safety: not synchronized; const members may be called concurrently.
 /// @code
 ///   augur::SlidingQuantile p(1000);          // the last 1000 latencies
@@ -44,8 +51,7 @@ inline namespace v0 {
 class SlidingQuantile {
 public:
     /// Throws invalid_argument when window is 0 or does not fit 32-bit node indices.
-    explicit SlidingQuantile(std::size_t window)
-        : nodes_(checked_window(window) + 1), order_(window) {}
+    explicit SlidingQuantile(std::size_t window) : order_(checked_window(window)) {}
 
     /// Adds a value, evicting the oldest when the window is full. Returns false (and counts
     /// it in skipped()) for NaN, which is not added.
@@ -60,15 +66,10 @@ public:
             erase(node);
         } else {
             node = static_cast<std::uint32_t>(order_.size() + 1);
+            if (node >= nodes_.size()) grow_nodes(node + 1);
         }
         order_.push(node); // overwrites the evicted node's slot when full
-        Node& n = nodes_[node];
-        n.value = x;
-        n.seq = next_seq_++;
-        n.child[0] = n.child[1] = nil;
-        n.size = 1;
-        n.priority = static_cast<std::uint32_t>(rng_() >> 32);
-        insert(node);
+        place(node, x, next_seq_++);
         return true;
     }
 
@@ -106,11 +107,57 @@ public:
     /// How many NaN values push skipped since construction or clear().
     std::uint64_t skipped() const noexcept { return skipped_; }
 
-    /// Empties the window and zeroes skipped(); no allocation.
+    /// Empties the window and zeroes skipped(); no allocation (the storage is kept).
     void clear() noexcept {
         order_.clear();
         root_ = nil;
         skipped_ = 0;
+    }
+
+    /// Bytes owned on the heap (node pool and ring), excluding sizeof(*this).
+    std::size_t allocated_bytes() const noexcept {
+        return nodes_.capacity() * sizeof(Node) + order_.allocated_bytes();
+    }
+
+    /// Writes the window, the values oldest first with their sequence numbers, the next
+    /// sequence number and skipped() (augur/core/archive.hpp).
+    template <class Writer>
+    void save_fields(Writer& w) const {
+        w.write(static_cast<std::uint64_t>(window()));
+        w.write_size(size());
+        for (const std::uint32_t node : order_)
+            w(nodes_[node].value, nodes_[node].seq);
+        w(next_seq_, skipped_);
+    }
+    /// Reads what save_fields wrote and rebuilds the tree (O(n log n)); a window out of range,
+    /// more values than it, a NaN value or sequence numbers that do not increase are a
+    /// data_error.
+    template <class Reader>
+    void load_fields(Reader& r) {
+        const auto window = r.template read<std::uint64_t>();
+        if (window == 0 || window >= std::numeric_limits<std::uint32_t>::max())
+            r.fail("a sliding window of " + std::to_string(window) + " values");
+        const std::size_t n = r.read_size(2 * sizeof(double));
+        if (n > window)
+            r.fail("a sliding window holds " + std::to_string(n) + " values, more than its " +
+                   std::to_string(window));
+        SlidingQuantile loaded(static_cast<std::size_t>(window));
+        if (n > 0) loaded.grow_nodes(n + 1);
+        std::uint64_t previous = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto value = r.template read<double>();
+            const auto seq = r.template read<std::uint64_t>();
+            if (std::isnan(value)) r.fail("a sliding window holds NaN");
+            if (i > 0 && seq <= previous) r.fail("sliding window sequence numbers must increase");
+            previous = seq;
+            const auto node = static_cast<std::uint32_t>(i + 1);
+            loaded.order_.push(node);
+            loaded.place(node, value, seq);
+        }
+        r(loaded.next_seq_, loaded.skipped_);
+        if (n > 0 && loaded.next_seq_ <= previous)
+            r.fail("a sliding window's next sequence number is not after its values'");
+        *this = std::move(loaded);
     }
 
 private:
@@ -123,6 +170,33 @@ private:
         std::uint32_t size = 0;              // nodes in this subtree
         std::uint32_t priority = 0;
     };
+
+    // The treap priority of the value with sequence number `seq`: a SplitMix64 hash, so
+    // priorities need no generator state (a loaded window rebuilds the same priorities).
+    static std::uint32_t priority_of(std::uint64_t seq) noexcept {
+        std::uint64_t state = seq;
+        return static_cast<std::uint32_t>(splitmix64(state) >> 32);
+    }
+
+    // Grows the node pool (sentinel included) to at least `n` nodes, geometrically, never
+    // beyond window() + 1.
+    void grow_nodes(std::size_t n) {
+        const std::size_t limit = window() + 1;
+        if (n > nodes_.capacity())
+            nodes_.reserve(std::min(limit, std::max({n, 2 * nodes_.capacity(), std::size_t{8}})));
+        nodes_.resize(std::max(n, nodes_.size()));
+    }
+
+    // Sets up node `node` for value x and links it into the tree.
+    void place(std::uint32_t node, double x, std::uint64_t seq) noexcept {
+        Node& n = nodes_[node];
+        n.value = x;
+        n.seq = seq;
+        n.child[0] = n.child[1] = nil;
+        n.size = 1;
+        n.priority = priority_of(seq);
+        insert(node);
+    }
 
     static std::size_t checked_window(std::size_t window) {
         if (window == 0 || window >= std::numeric_limits<std::uint32_t>::max())
@@ -221,12 +295,11 @@ private:
         }
     }
 
-    std::vector<Node> nodes_;         // pool: nodes_[1..window] hold the window's values
+    std::vector<Node> nodes_;         // pool: nodes_[1..size] hold the values; [0]: sentinel
     RingBuffer<std::uint32_t> order_; // node indices, oldest first
     std::uint32_t root_ = nil;
     std::uint64_t next_seq_ = 0;
     std::uint64_t skipped_ = 0;
-    Rng rng_{0x5EEDC0FFEEULL};
 };
 
 /// Configuration of a QuantileSketch.

@@ -9,6 +9,7 @@
 // Ewma: exponentially weighted mean and variance, O(1) per value.
 // MinMax: count, min and max, mergeable.
 // alpha_from_half_life: the one half-life -> smoothing factor conversion of the library.
+// quantile_sorted / median_of: the one definition of a quantile of data (type 7).
 // Every update is O(1), noexcept and allocation-free. Queries on an empty state return NaN.
 // Thread-safety: value types, not synchronized; const members may be called concurrently.
 
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <numbers>
@@ -251,6 +253,21 @@ inline double quantile_sorted(std::span<const double> sorted, double q) {
     const auto lo = static_cast<std::size_t>(std::floor(h));
     const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
     return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+/// The median of `values` (type 7, as quantile_sorted(sorted values, 0.5): the middle value,
+/// or for an even count lo + (hi - lo) / 2 of the two middle ones), by selection: O(n), no
+/// allocation, and it reorders `values`. NaN when empty. Precondition: no NaN in `values`.
+inline double median_of(std::span<double> values) noexcept {
+    const std::size_t n = values.size();
+    if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+    const auto first = values.begin();
+    const auto mid = first + static_cast<std::ptrdiff_t>((n - 1) / 2);
+    std::nth_element(first, mid, values.end());
+    const double lo = *mid;
+    if (n % 2 == 1) return lo;
+    const double hi = *std::min_element(mid + 1, values.end());
+    return lo == hi ? lo : lo + 0.5 * (hi - lo);
 }
 
 } // namespace v0
