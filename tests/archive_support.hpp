@@ -53,9 +53,9 @@ CorruptionCounts check_corruption(const std::string& bytes,
         }
     };
     for (std::size_t i = 0; i < bytes.size(); ++i) {
-        for (const unsigned char mask : {0xFFU, 0x01U}) {
+        for (const unsigned mask : {0xFFU, 0x01U}) {
             std::string variant = bytes;
-            variant[i] = static_cast<char>(static_cast<unsigned char>(variant[i]) ^ mask);
+            variant[i] = static_cast<char>(static_cast<unsigned>(variant[i]) ^ mask);
             attempt(variant, "flip", i);
         }
     }
