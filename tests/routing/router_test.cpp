@@ -414,7 +414,7 @@ TEST_CASE("Baseline index policies compute their closed forms", "[routing][route
     for (int i = 0; i < 10; ++i)
         p.update(i < 7 ? 1.0 : 0.0);
     augur::Rng rng(1);
-    const augur::Round round{100, false};
+    const augur::Round round{.t = 100, .arms = 2};
     CHECK(augur::Ucb1{}.score(p, rng, round) ==
           Approx(0.7 + std::sqrt(2.0 * std::log(100.0) / 10.0)));
     // KL-UCB: n kl(0.7, q) = ln 100 at the returned q (checked by bisection).

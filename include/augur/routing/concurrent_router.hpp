@@ -10,6 +10,7 @@
 // arms, so a single router serves millions of decisions per second in total (see
 // docs/routing.md for the figures); replicas in other processes merge posteriors instead
 // (Posterior::merge).
+// Satisfies RouterFrontEnd (router.hpp); save / load lock and call the Router's.
 // Thread-safety: every member is safe to call concurrently.
 // @code
 //   augur::ConcurrentRouter<augur::Router<>> shared(augur::RouterConfig{.seed = 7});
@@ -20,8 +21,15 @@
 
 #include "augur/routing/router.hpp"
 
+#include <cstddef>
+#include <cstdint>
+#include <istream>
 #include <mutex>
+#include <optional>
+#include <ostream>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace augur {
 inline namespace v0 {
@@ -32,6 +40,7 @@ template <class R = Router<>>
 class ConcurrentRouter {
 public:
     using router_type = R;
+    using input_type = typename R::input_type;
 
     /// Constructs the router from the arguments of R's constructor.
     template <class... Args>
@@ -89,6 +98,41 @@ public:
         return router_.probability_best(std::forward<A>(a)...);
     }
 
+    bool contains(ArmId arm) const {
+        return locked([&](const R& r) { return r.contains(arm); });
+    }
+    std::size_t size() const {
+        return locked([](const R& r) { return r.size(); });
+    }
+    std::vector<ArmId> arms() const {
+        return locked([](const R& r) { return r.arms(); });
+    }
+    std::optional<ArmId> find(std::string_view name) const {
+        return locked([&](const R& r) { return r.find(name); });
+    }
+    std::uint32_t in_flight(ArmId arm) const {
+        return locked([&](const R& r) { return r.in_flight(arm); });
+    }
+    std::uint64_t total_in_flight() const {
+        return locked([](const R& r) { return r.total_in_flight(); });
+    }
+    std::uint64_t decisions() const {
+        return locked([](const R& r) { return r.decisions(); });
+    }
+    std::uint64_t observations() const {
+        return locked([](const R& r) { return r.observations(); });
+    }
+
+    /// Router::save under the lock (archive "augur.Router", core/archive.hpp).
+    void save(std::ostream& out) const {
+        locked([&](const R& r) { r.save(out); });
+    }
+    /// Router::load under the lock: data_error on malformed input, this router unchanged.
+    void load(std::istream& in) {
+        std::lock_guard lock(mutex_);
+        router_.load(in);
+    }
+
     /// Runs fn(router) under the lock and returns its result (for anything else: snapshots,
     /// save, merging posteriors).
     template <class Fn>
@@ -103,9 +147,17 @@ public:
     }
 
 private:
+    template <class Fn>
+    decltype(auto) locked(Fn&& fn) const {
+        std::lock_guard lock(mutex_);
+        return std::forward<Fn>(fn)(router_);
+    }
+
     mutable std::mutex mutex_;
     R router_;
 };
+
+static_assert(RouterFrontEnd<ConcurrentRouter<>>);
 
 } // namespace v0
 } // namespace augur

@@ -18,13 +18,20 @@
 //   arm_removed(std::size_t index, std::size_t last)   the arm at `index` is gone and the arm
 //                                                at `last` moved into `index` (swap-and-pop)
 //   reset()                                      forget the policy's own state
-//   optionally save_state(detail::routing::RoutingWriter&) const /
-//   load_state(detail::routing::RoutingReader&)
+//   optionally, state a router saves with its arms (Router::save / load): the fields of the
+//   policy's state through augur/core/archive.hpp, either save_fields(ArchiveWriter&) const /
+//   load_fields(ArchiveReader&) or a symmetric template <class A> void archive(A&) member
+//   (FieldArchivable); load_fields reads into a policy constructed with this router's
+//   configuration and throws data_error when the saved state does not fit it;
+//   optionally valid_for(std::size_t arms) const: false when loaded state refers to an arm
+//   index >= arms (the router then rejects the archive).
+// A policy without saved state is reset when a router loads (NoForgetting and Discounted have
+// none; ChangeDetecting's detectors restart).
 // The router validates an observation (posterior.check) before calling observe.
 // Thread-safety: not synchronized (owned by one router).
 
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
-#include "augur/routing/detail/binary_io.hpp"
 #include "augur/routing/posterior.hpp"
 
 #include <algorithm>
@@ -32,6 +39,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace augur {
@@ -178,44 +186,52 @@ public:
     /// Observations currently in the window.
     std::size_t size() const noexcept { return size_; }
 
-    void save_state(detail::routing::RoutingWriter& w) const {
-        w.u64(window_);
-        w.u64(size_);
-        w.u64(next_);
-        w.u64(dimension_);
+    /// The window's state: its size, then (when not empty) every slot's arm, reward, weight
+    /// and context.
+    void save_fields(ArchiveWriter& w) const {
+        w(static_cast<std::uint64_t>(window_), static_cast<std::uint64_t>(size_),
+          static_cast<std::uint64_t>(next_), static_cast<std::uint64_t>(dimension_));
         if (size_ == 0) return;
-        for (std::size_t k = 0; k < window_; ++k) {
-            w.u32(entries_[k].arm);
-            w.f64(entries_[k].reward);
-            w.f64(entries_[k].weight);
-        }
-        for (double v : contexts_)
-            w.f64(v);
+        for (const Entry& e : entries_)
+            w(e.arm, e.reward, e.weight);
+        w(contexts_);
     }
 
-    void load_state(detail::routing::RoutingReader& r) {
-        const std::uint64_t window = r.u64();
-        if (window != window_)
-            r.fail("saved window " + std::to_string(window) + " differs from this router's " +
-                   std::to_string(window_));
-        const std::uint64_t size = r.u64();
-        const std::uint64_t next = r.u64();
-        const std::uint64_t dimension = r.u64();
-        if (size > window_ || next >= window_ || dimension > 4096) r.fail("bad window state");
-        reset();
-        dimension_ = static_cast<std::size_t>(dimension);
-        if (size == 0) return;
-        entries_.assign(window_, Entry{});
-        for (auto& e : entries_) {
-            e.arm = r.u32();
-            e.reward = r.f64();
-            e.weight = r.f64();
+    /// Reads save_fields' state; data_error (nothing changed) when the saved window differs
+    /// from this policy's or the state is malformed.
+    void load_fields(ArchiveReader& r) {
+        const auto window = r.read<std::uint64_t>();
+        r.require(window == window_, "saved window " + std::to_string(window) +
+                                         " differs from this router's " + std::to_string(window_));
+        const auto size = r.read<std::uint64_t>();
+        const auto next = r.read<std::uint64_t>();
+        const auto dimension = r.read<std::uint64_t>();
+        r.require(size <= window_ && next < window_ && dimension <= 4096 &&
+                      (size == window_ || next == size),
+                  "bad window state");
+        SlidingWindow loaded(window_);
+        if (size > 0) {
+            loaded.dimension_ = static_cast<std::size_t>(dimension);
+            r.require(window_ <= r.remaining() / 20, "the window is longer than the data left");
+            loaded.entries_.resize(window_);
+            for (Entry& e : loaded.entries_) {
+                r(e.arm, e.reward, e.weight);
+                r.require(std::isfinite(e.reward) && e.weight > 0.0 && std::isfinite(e.weight),
+                          "bad window entry");
+            }
+            r(loaded.contexts_);
+            r.require(loaded.contexts_.size() == window_ * loaded.dimension_,
+                      "the saved contexts do not fit the window");
+            loaded.size_ = static_cast<std::size_t>(size);
+            loaded.next_ = static_cast<std::size_t>(next);
         }
-        contexts_.assign(window_ * dimension_, 0.0);
-        for (auto& v : contexts_)
-            v = r.f64();
-        size_ = static_cast<std::size_t>(size);
-        next_ = static_cast<std::size_t>(next);
+        *this = std::move(loaded);
+    }
+
+    /// False when a stored observation names an arm index >= arms (a malformed archive).
+    bool valid_for(std::size_t arms) const noexcept {
+        return std::all_of(entries_.begin(), entries_.end(),
+                           [&](const Entry& e) { return e.arm == dead || e.arm < arms; });
     }
 
 private:

@@ -21,10 +21,10 @@
 //   double draw = p.sample(rng, std::array{1.0, 0.0, 1.1});
 // @endcode
 
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/random.hpp"
-#include "augur/routing/detail/binary_io.hpp"
-#include "augur/routing/detail/sampling.hpp"
+#include "augur/routing/detail/attributes.hpp"
 #include "augur/routing/posterior.hpp"
 
 #include <Eigen/Cholesky>
@@ -38,6 +38,7 @@
 #include <limits>
 #include <ostream>
 #include <span>
+#include <string>
 
 namespace augur {
 inline namespace v0 {
@@ -53,7 +54,8 @@ struct LinearGaussianPrior {
 /// Bayesian linear regression posterior over a context of fixed dimension (see file comment).
 class LinearGaussian {
 public:
-    static constexpr const char* magic = "AUGRLING";
+    /// Type tag and format version of its archive (core/archive.hpp).
+    static constexpr const char* archive_tag = "augur.LinearGaussian";
     static constexpr std::uint32_t format_version = 1;
 
     /// dimension >= 1 (invalid_argument); prior values finite and > 0 (invalid_argument).
@@ -76,20 +78,20 @@ public:
     template <class G>
     double sample(G& rng, std::span<const double> x) const {
         AUGUR_ASSERT(x.size() == dimension(), "LinearGaussian::sample: wrong context size");
-        const auto& tables = detail::routing::ziggurat_tables();
+        const auto& tables = detail::random::ziggurat_tables();
         const double noise_var = beta_n_ / draw_precision_(rng, tables);
         const double spread = std::sqrt(noise_var * quadratic(x));
-        return dot_mean(x) + spread * detail::routing::ziggurat_normal(rng, tables);
+        return dot_mean(x) + spread * detail::random::ziggurat_normal(rng, tables);
     }
 
     /// A draw of the whole weight vector (allocates). O(d^2).
     template <class G>
     Eigen::VectorXd sample_weights(G& rng) const {
-        const auto& tables = detail::routing::ziggurat_tables();
+        const auto& tables = detail::random::ziggurat_tables();
         const double noise_var = beta_n_ / draw_precision_(rng, tables);
         Eigen::VectorXd z(dim_);
         for (Eigen::Index i = 0; i < dim_; ++i)
-            z[i] = detail::routing::ziggurat_normal(rng, tables);
+            z[i] = detail::random::ziggurat_normal(rng, tables);
         // Lambda = L L'  =>  L'^-1 z has covariance Lambda^-1.
         const Eigen::VectorXd shift = factor_.matrixU().solve(z);
         return mu_ + std::sqrt(noise_var) * shift;
@@ -185,46 +187,51 @@ public:
         return {m - q * scale, m + q * scale};
     }
 
+    /// Writes an archive (core/archive.hpp); throws augur::error if the stream fails.
     void save(std::ostream& out) const {
-        detail::routing::RoutingWriter w(out, "LinearGaussian::save");
-        w.header({magic, 8}, format_version);
-        w.u64(static_cast<std::uint64_t>(dim_));
-        w.f64(prior_.precision);
-        w.f64(prior_.alpha);
-        w.f64(prior_.beta);
-        w.f64(n_);
-        w.f64(yty_);
-        for (Eigen::Index i = 0; i < dim_; ++i)
-            w.f64(xty_[i]);
-        for (Eigen::Index j = 0; j < dim_; ++j)
-            for (Eigen::Index i = 0; i <= j; ++i)
-                w.f64(xtx_(i, j));
-        w.check();
+        write_archive(out, archive_tag, format_version, [&](ArchiveWriter& w) { w(*this); });
     }
 
+    /// Reads what save wrote; data_error on anything malformed or invalid values.
     static LinearGaussian load(std::istream& in) {
-        detail::routing::RoutingReader r(in, "LinearGaussian::load");
-        r.header({magic, 8}, format_version);
-        const std::uint64_t d = r.u64();
-        if (d == 0 || d > 4096) r.fail("dimension " + std::to_string(d) + " out of range");
+        return read_archive(in, archive_tag, format_version, [](ArchiveReader& r) {
+            LinearGaussian p(1);
+            r(p);
+            return p;
+        });
+    }
+
+    /// The fields: dimension, prior (precision, alpha, beta), evidence, y'y, X'y and the upper
+    /// triangle of X'X (column by column).
+    void save_fields(ArchiveWriter& w) const {
+        w(static_cast<std::uint64_t>(dim_), prior_.precision, prior_.alpha, prior_.beta, n_, yty_,
+          xty_);
+        for (Eigen::Index j = 0; j < dim_; ++j)
+            for (Eigen::Index i = 0; i <= j; ++i)
+                w(xtx_(i, j));
+    }
+    /// Reads save_fields' fields into this posterior (any dimension up to 4096); data_error
+    /// (nothing changed) on a prior the constructor rejects, values that are not finite,
+    /// negative evidence or an X'X that is not positive semi-definite.
+    void load_fields(ArchiveReader& r) {
+        const auto d = r.read<std::uint64_t>();
+        r.require(d >= 1 && d <= 4096, "dimension " + std::to_string(d) + " out of range");
         LinearGaussianPrior prior;
         prior.precision = r.finite("prior.precision");
         prior.alpha = r.finite("prior.alpha");
         prior.beta = r.finite("prior.beta");
-        if (!(prior.precision > 0.0 && prior.alpha > 0.0 && prior.beta > 0.0))
-            r.fail("non-positive prior parameter");
-        LinearGaussian p(static_cast<std::size_t>(d), prior);
+        LinearGaussian p = r.construct<LinearGaussian>(static_cast<std::size_t>(d), prior);
         p.n_ = r.finite("count");
         p.yty_ = r.finite("yty");
-        if (!(p.n_ >= 0.0 && p.yty_ >= 0.0)) r.fail("negative evidence");
-        for (Eigen::Index i = 0; i < p.dim_; ++i)
-            p.xty_[i] = r.finite("xty");
+        r.require(p.n_ >= 0.0 && p.yty_ >= 0.0, "negative evidence");
+        r(p.xty_);
+        r.require(p.xty_.size() == p.dim_ && p.xty_.allFinite(), "bad X'y");
         for (Eigen::Index j = 0; j < p.dim_; ++j)
             for (Eigen::Index i = 0; i <= j; ++i)
                 p.xtx_(i, j) = p.xtx_(j, i) = r.finite("xtx");
         p.refresh();
-        if (p.factor_.info() != Eigen::Success) r.fail("X'X is not positive semi-definite");
-        return p;
+        r.require(p.factor_.info() == Eigen::Success, "X'X is not positive semi-definite");
+        *this = std::move(p);
     }
 
     friend bool operator==(const LinearGaussian& a, const LinearGaussian& b) {
@@ -287,7 +294,7 @@ private:
     Eigen::MatrixXd sigma_;
     double alpha_n_ = 1.0;
     double beta_n_ = 1.0;
-    detail::routing::GammaDraw draw_precision_;
+    GammaDraw draw_precision_;
 };
 
 static_assert(ContextualPosterior<LinearGaussian>);

@@ -10,17 +10,18 @@
 // sliding windows), forgets (decay: scales the evidence toward the prior, for discounting),
 // reports its mean and an equal-tailed credible interval, merges with the same posterior
 // from another replica (the data's sufficient statistics add; the prior is counted once), and
-// saves to / loads from a versioned binary format (wrong magic, version or truncation on load
-// throws augur::data_error).
+// saves to / loads from augur's archive format (core/archive.hpp; anything malformed on load
+// throws augur::data_error). A posterior also writes its fields into a larger archive (a
+// router's) with save_fields / load_fields.
 // Bad rewards (NaN, out of range) throw augur::data_error; nothing changes then.
 // Every operation is O(1) and allocation-free; a BetaBernoulli sample is ~7 ns (two gamma
-// draws, detail/sampling.hpp).
+// draws by augur::GammaDraw, core/random.hpp).
 // Thread-safety: value types, not synchronized; const members may be called concurrently.
 
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/random.hpp"
-#include "augur/routing/detail/binary_io.hpp"
-#include "augur/routing/detail/sampling.hpp"
+#include "augur/routing/detail/attributes.hpp"
 
 #include <boost/math/distributions/students_t.hpp>
 #include <boost/math/special_functions/beta.hpp>
@@ -34,6 +35,7 @@
 #include <limits>
 #include <ostream>
 #include <span>
+#include <sstream>
 #include <string>
 
 namespace augur {
@@ -56,6 +58,9 @@ struct Interval {
 ///   mean(), count()        posterior mean, evidence (weighted number of rewards)
 ///   sample_mean()          mean of the rewards seen (NaN without evidence), for baselines
 ///   credible_interval(level), save(ostream&), static load(istream&)
+/// A router saves its arms' posteriors as fields of its own archive when the posterior has
+/// save_fields(ArchiveWriter&) const / load_fields(ArchiveReader&) (or a symmetric
+/// archive(ar) member), else as the bytes of save() (see FieldArchivable).
 template <class P>
 concept Posterior = std::copy_constructible<P> &&
     requires(P& p, const P& cp, Rng& rng, double x, std::ostream& out, std::istream& in) {
@@ -96,7 +101,54 @@ concept ContextualPosterior = std::copy_constructible<P> &&
     { P::load(in) } -> std::same_as<P>;
 };
 
+/// A type that writes its fields into a larger archive (core/archive.hpp): the asymmetric
+/// save_fields(ArchiveWriter&) const / load_fields(ArchiveReader&), or a symmetric
+/// template <class A> void archive(A&) member.
+template <class T>
+concept FieldArchivable = requires(const T& ct, T& t, ArchiveWriter& w, ArchiveReader& r) {
+    ct.save_fields(w);
+    t.load_fields(r);
+}
+|| requires(T& t, ArchiveWriter& w, ArchiveReader& r) {
+    t.archive(w);
+    t.archive(r);
+};
+
 namespace detail::routing {
+
+/// P's archive tag (P::archive_tag), or an empty string for a posterior without one.
+template <class P>
+std::string posterior_tag() {
+    if constexpr (requires { std::string(P::archive_tag); })
+        return std::string(P::archive_tag);
+    else
+        return {};
+}
+
+/// Writes a posterior inside another archive: its fields when it is FieldArchivable, else the
+/// bytes of its save() as one string.
+template <class P>
+void write_nested(ArchiveWriter& w, const P& p) {
+    if constexpr (FieldArchivable<P>) {
+        w(p);
+    } else {
+        std::ostringstream out(std::ios::binary);
+        p.save(out);
+        w(std::move(out).str());
+    }
+}
+
+/// Reads what write_nested wrote into `p` (which holds the prototype: its configuration, e.g.
+/// a dimension, is what the fields are read against).
+template <class P>
+void read_nested(ArchiveReader& r, P& p) {
+    if constexpr (FieldArchivable<P>) {
+        r(p);
+    } else {
+        std::istringstream in(r.read<std::string>(), std::ios::binary);
+        p = P::load(in);
+    }
+}
 
 [[noreturn]] AUGUR_ROUTING_NOINLINE inline void throw_bad_reward(const char* where, double reward,
                                                                  const char* requirement) {
@@ -140,7 +192,8 @@ inline void check_prior(const char* where, const char* field, double value) {
 /// @endcode
 class BetaBernoulli {
 public:
-    static constexpr const char* magic = "AUGRBETA";
+    /// Type tag and format version of its archive (core/archive.hpp).
+    static constexpr const char* archive_tag = "augur.BetaBernoulli";
     static constexpr std::uint32_t format_version = 1;
 
     /// Beta(1, 1) (uniform) prior.
@@ -156,7 +209,7 @@ public:
     /// A draw from Beta(alpha, beta). O(1), ~8 ns.
     template <class G>
     AUGUR_ROUTING_INLINE double sample(G& rng) const noexcept {
-        const auto& tables = detail::routing::ziggurat_tables();
+        const auto& tables = detail::random::ziggurat_tables();
         const double x = draw_alpha_(rng, tables);
         const double y = draw_beta_(rng, tables);
         return x / (x + y);
@@ -241,33 +294,38 @@ public:
                 boost::math::ibeta_inv(alpha(), beta(), 1.0 - tail)};
     }
 
-    /// Writes the versioned binary form; throws augur::error if the stream fails.
+    /// Writes an archive (core/archive.hpp); throws augur::error if the stream fails.
     void save(std::ostream& out) const {
-        detail::routing::RoutingWriter w(out, "BetaBernoulli::save");
-        w.header({magic, 8}, format_version);
-        w.f64(prior_alpha_);
-        w.f64(prior_beta_);
-        w.f64(successes_);
-        w.f64(failures_);
-        w.check();
+        write_archive(out, archive_tag, format_version, [&](ArchiveWriter& w) { w(*this); });
     }
 
-    /// Reads what save wrote; throws data_error on a wrong magic or version, truncation or
-    /// invalid values.
+    /// Reads what save wrote; throws data_error on anything malformed (see core/archive.hpp)
+    /// or invalid values.
     static BetaBernoulli load(std::istream& in) {
-        detail::routing::RoutingReader r(in, "BetaBernoulli::load");
-        r.header({magic, 8}, format_version);
+        return read_archive(in, archive_tag, format_version, [](ArchiveReader& r) {
+            BetaBernoulli p;
+            r(p);
+            return p;
+        });
+    }
+
+    /// The fields: prior alpha and beta, successes, failures.
+    void save_fields(ArchiveWriter& w) const {
+        w(prior_alpha_, prior_beta_, successes_, failures_);
+    }
+    /// Reads save_fields' fields into this posterior; data_error (nothing changed) when they
+    /// are not finite, the prior is not > 0 or the evidence is negative.
+    void load_fields(ArchiveReader& r) {
         const double a = r.finite("prior_alpha");
         const double b = r.finite("prior_beta");
         const double s = r.finite("successes");
         const double f = r.finite("failures");
-        if (!(a > 0.0 && b > 0.0 && s >= 0.0 && f >= 0.0))
-            r.fail("negative evidence or non-positive prior");
-        BetaBernoulli p(a, b);
+        r.require(s >= 0.0 && f >= 0.0, "negative evidence");
+        BetaBernoulli p = r.construct<BetaBernoulli>(a, b);
         p.successes_ = s;
         p.failures_ = f;
         p.refresh();
-        return p;
+        *this = p;
     }
 
     friend bool operator==(const BetaBernoulli& x, const BetaBernoulli& y) noexcept {
@@ -287,8 +345,8 @@ private:
     double successes_ = 0.0;
     double failures_ = 0.0;
     double mean_ = 0.5;
-    detail::routing::GammaDraw draw_alpha_;
-    detail::routing::GammaDraw draw_beta_;
+    GammaDraw draw_alpha_;
+    GammaDraw draw_beta_;
 };
 
 /// The prior of a NormalGamma posterior: the mean is believed to be `mean` as if seen in
@@ -311,7 +369,8 @@ struct NormalGammaPrior {
 /// O(1) per operation. Thread-safety: value type (see the file comment).
 class NormalGamma {
 public:
-    static constexpr const char* magic = "AUGRNGAM";
+    /// Type tag and format version of its archive (core/archive.hpp).
+    static constexpr const char* archive_tag = "augur.NormalGamma";
     static constexpr std::uint32_t format_version = 1;
 
     NormalGamma() noexcept { refresh(); }
@@ -328,9 +387,9 @@ public:
     /// A draw of the mean reward. O(1).
     template <class G>
     double sample(G& rng) const noexcept {
-        const auto& tables = detail::routing::ziggurat_tables();
+        const auto& tables = detail::random::ziggurat_tables();
         const double tau = draw_precision_(rng, tables) / beta_n_;
-        return mean_n_ + detail::routing::ziggurat_normal(rng, tables) / std::sqrt(kappa_n_ * tau);
+        return mean_n_ + detail::random::ziggurat_normal(rng, tables) / std::sqrt(kappa_n_ * tau);
     }
 
     /// Throws data_error unless the reward is finite.
@@ -420,31 +479,39 @@ public:
         return {mean_n_ - q * scale, mean_n_ + q * scale};
     }
 
+    /// Writes an archive (core/archive.hpp); throws augur::error if the stream fails.
     void save(std::ostream& out) const {
-        detail::routing::RoutingWriter w(out, "NormalGamma::save");
-        w.header({magic, 8}, format_version);
-        for (double v : {prior_.mean, prior_.kappa, prior_.alpha, prior_.beta, n_, mean_, m2_})
-            w.f64(v);
-        w.check();
+        write_archive(out, archive_tag, format_version, [&](ArchiveWriter& w) { w(*this); });
     }
 
+    /// Reads what save wrote; data_error on anything malformed or invalid values.
     static NormalGamma load(std::istream& in) {
-        detail::routing::RoutingReader r(in, "NormalGamma::load");
-        r.header({magic, 8}, format_version);
+        return read_archive(in, archive_tag, format_version, [](ArchiveReader& r) {
+            NormalGamma p;
+            r(p);
+            return p;
+        });
+    }
+
+    /// The fields: the prior (mean, kappa, alpha, beta), then evidence, mean and m2.
+    void save_fields(ArchiveWriter& w) const {
+        w(prior_.mean, prior_.kappa, prior_.alpha, prior_.beta, n_, mean_, m2_);
+    }
+    /// Reads save_fields' fields into this posterior; data_error (nothing changed) on a prior
+    /// the constructor rejects, a value that is not finite or negative evidence.
+    void load_fields(ArchiveReader& r) {
         NormalGammaPrior prior;
         prior.mean = r.finite("prior.mean");
         prior.kappa = r.finite("prior.kappa");
         prior.alpha = r.finite("prior.alpha");
         prior.beta = r.finite("prior.beta");
-        if (!(prior.kappa > 0.0 && prior.alpha > 0.0 && prior.beta > 0.0))
-            r.fail("non-positive prior parameter");
-        NormalGamma p(prior);
+        NormalGamma p = r.construct<NormalGamma>(prior);
         p.n_ = r.finite("count");
         p.mean_ = r.finite("mean");
         p.m2_ = r.finite("m2");
-        if (!(p.n_ >= 0.0 && p.m2_ >= 0.0)) r.fail("negative evidence");
+        r.require(p.n_ >= 0.0 && p.m2_ >= 0.0, "negative evidence");
         p.refresh();
-        return p;
+        *this = p;
     }
 
     friend bool operator==(const NormalGamma& x, const NormalGamma& y) noexcept {
@@ -471,7 +538,7 @@ private:
     double mean_n_ = 0.5;
     double alpha_n_ = 1.0;
     double beta_n_ = 0.25;
-    detail::routing::GammaDraw draw_precision_;
+    GammaDraw draw_precision_;
 };
 
 static_assert(Posterior<BetaBernoulli>);

@@ -39,9 +39,9 @@
 //   }
 // @endcode
 
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/random.hpp"
-#include "augur/routing/detail/binary_io.hpp"
 #include "augur/routing/forgetting.hpp"
 #include "augur/routing/posterior.hpp"
 #include "augur/routing/reward.hpp"
@@ -158,6 +158,43 @@ struct ShadowReport {
     double shadow_stderr = std::numeric_limits<double>::quiet_NaN();
 };
 
+/// The common face of the three context-free router front ends (Router, ConcurrentRouter,
+/// ShardedRouter), so code can be written once for any of them. Contract:
+///   add_arm(name, capacity) -> ArmId; remove_arm, set_available, set_capacity
+///   contains(ArmId), size(), arms(), find(name), in_flight(ArmId), total_in_flight()
+///   choose() -> std::optional<ArmId>: an eligible arm (available, below its capacity), one of
+///       its in-flight slots taken; nullopt when none is eligible
+///   observe(ArmId, const input_type&) learns and frees the slot; record(...) learns only;
+///   release(ArmId) frees a slot without learning; bad arm: invalid_argument, bad outcome:
+///   data_error, nothing changed then
+///   rank() -> eligible arms best first; probability_best(draws) -> (ArmId, share) per arm
+///   decisions(), observations(): counts so far
+/// What differs is thread-safety (Router: none; the others: every member) and cost (see each
+/// type). Checked by static_assert next to each front end.
+template <class R>
+concept RouterFrontEnd = requires(R& r, const R& cr, ArmId a, const typename R::input_type& outcome,
+                                  std::string name, std::uint32_t capacity, std::size_t draws) {
+    typename R::input_type;
+    { r.add_arm(name, capacity) } -> std::same_as<ArmId>;
+    r.remove_arm(a);
+    r.set_available(a, true);
+    r.set_capacity(a, capacity);
+    { cr.contains(a) } -> std::convertible_to<bool>;
+    { cr.size() } -> std::convertible_to<std::size_t>;
+    { cr.arms() } -> std::same_as<std::vector<ArmId>>;
+    { cr.find(name) } -> std::same_as<std::optional<ArmId>>;
+    { cr.in_flight(a) } -> std::convertible_to<std::uint32_t>;
+    { cr.total_in_flight() } -> std::convertible_to<std::uint64_t>;
+    { r.choose() } -> std::same_as<std::optional<ArmId>>;
+    r.observe(a, outcome);
+    r.record(a, outcome);
+    r.release(a);
+    { r.rank() } -> std::same_as<std::vector<ArmId>>;
+    { r.probability_best(draws) } -> std::same_as<std::vector<std::pair<ArmId, double>>>;
+    { cr.decisions() } -> std::convertible_to<std::uint64_t>;
+    { cr.observations() } -> std::convertible_to<std::uint64_t>;
+};
+
 /// The selection policy of a Router unless told otherwise: EpsilonThompsonSampling (about two
 /// posterior draws per decision) for a context-free posterior, ThompsonSampling for a
 /// contextual one.
@@ -186,8 +223,9 @@ class Router {
 public:
     static constexpr bool contextual = ContextualPosterior<P>;
     static_assert(contextual ? ContextualSelectionPolicy<S, P> : SelectionPolicy<S, P>,
-                  "Router: S must satisfy augur::SelectionPolicy for P (begin_round, score; "
-                  "score with a context for a contextual posterior)");
+                  "Router: S must satisfy augur::SelectionPolicy for P (begin_round(rng, Round), "
+                  "score(posterior, rng, state); score with a context for a contextual "
+                  "posterior)");
 
     using posterior_type = P;
     using forgetting_type = F;
@@ -195,9 +233,6 @@ public:
     using selection_type = S;
     using input_type = typename R::input_type;
     using Context = std::span<const double>;
-
-    static constexpr const char* magic = "AUGRROUT";
-    static constexpr std::uint32_t format_version = 1;
 
     /// `prototype` is the posterior every new arm starts from (its prior).
     explicit Router(const RouterConfig& config = {}, P prototype = P{}, F forgetting = F{},
@@ -418,91 +453,99 @@ public:
     }
 
     /// Writes arms, posteriors, counters, generators and the forgetting policy's state (when it
-    /// has save_state) in a versioned binary format. In-flight counts are not saved. Throws
+    /// has one, see forgetting.hpp) as an archive "augur.Router" (core/archive.hpp). The
+    /// configuration, prototype and policies are not saved, nor in-flight counts. Throws
     /// augur::error if the stream fails.
     void save(std::ostream& out) const {
-        detail::routing::RoutingWriter w(out, "Router::save");
-        w.header({magic, 8}, format_version);
-        w.u32(next_id_);
-        w.u64(t_);
-        w.u64(decisions_);
-        for (const Rng* g : {&rng_, &side_rng_})
-            for (std::uint64_t word : g->state())
-                w.u64(word);
-        w.u64(slots_.size());
-        for (std::size_t i = 0; i < slots_.size(); ++i) {
-            w.u32(to_index(slots_[i].id));
-            w.str(names_[i]);
-            w.u8(slots_[i].available ? 1 : 0);
-            w.u32(slots_[i].capacity);
-            w.check();
-            posteriors_[i].save(out);
-        }
-        if constexpr (requires(const F& f, detail::routing::RoutingWriter& writer) {
-                          f.save_state(writer);
-                      }) {
-            w.u8(1);
-            forgetting_.save_state(w);
-        } else {
-            w.u8(0);
-        }
-        w.check();
+        write_archive(out, archive_tag, format_version, [&](ArchiveWriter& w) {
+            w(std::string(detail::routing::posterior_tag<P>()), next_id_, t_, decisions_);
+            for (const Rng* g : {&rng_, &side_rng_})
+                for (std::uint64_t word : g->state())
+                    w(word);
+            w(static_cast<std::uint64_t>(slots_.size()));
+            for (std::size_t i = 0; i < slots_.size(); ++i) {
+                w(to_index(slots_[i].id), names_[i], slots_[i].available, slots_[i].capacity);
+                detail::routing::write_nested(w, posteriors_[i]);
+            }
+            if constexpr (FieldArchivable<F>) {
+                w(true, forgetting_);
+            } else {
+                w(false);
+            }
+        });
     }
 
-    /// Replaces arms, posteriors, counters and generators with what save() wrote (the policies
-    /// and config of this router are kept; in-flight counts start at 0; a forgetting policy
-    /// without saved state is reset). Throws data_error on malformed input; on error this
-    /// router is unchanged.
+    /// Replaces arms, posteriors, counters and generators with what save() wrote, into a
+    /// router constructed like the saved one (this router's config, prototype and policies are
+    /// kept; in-flight counts start at 0; a forgetting policy without saved state is reset).
+    /// Throws data_error on anything malformed (core/archive.hpp), another posterior type, or
+    /// forgetting state that does not fit this router's policy; on error this router is
+    /// unchanged.
     void load(std::istream& in) {
-        detail::routing::RoutingReader r(in, "Router::load");
-        r.header({magic, 8}, format_version);
-        Router copy(config_, prototype_, forgetting_, reward_, selection_);
-        // The policy copy still holds per-arm state for this router's arms: drop it.
-        for (std::size_t i = slots_.size(); i-- > 0;)
-            copy.forgetting_.arm_removed(i, i);
-        copy.next_id_ = r.u32();
-        copy.t_ = r.u64();
-        copy.decisions_ = r.u64();
-        for (Rng* g : {&copy.rng_, &copy.side_rng_}) {
-            std::uint64_t words[4];
-            for (auto& word : words)
-                word = r.u64();
-            if ((words[0] | words[1] | words[2] | words[3]) == 0) r.fail("zero generator state");
-            g->set_state(words);
-        }
-        const std::uint64_t arms = r.u64();
-        if (arms > copy.next_id_) r.fail("more arms than ids");
-        copy.index_of_.assign(copy.next_id_, npos32);
-        for (std::uint64_t k = 0; k < arms; ++k) {
-            const std::uint32_t id = r.u32();
-            if (id >= copy.next_id_ || copy.index_of_[id] != npos32) r.fail("bad arm id");
-            std::string name = r.str();
-            const bool available = r.u8() != 0;
-            const std::uint32_t capacity = r.u32();
-            P posterior = P::load(in);
-            copy.index_of_[id] = static_cast<std::uint32_t>(copy.slots_.size());
-            copy.posteriors_.push_back(std::move(posterior));
-            copy.slots_.push_back({ArmId{id}, capacity, 0, available});
-            copy.names_.push_back(std::move(name));
-            copy.forgetting_.arm_added(copy.slots_.size() - 1);
-        }
-        copy.scores_.resize(copy.slots_.size());
-        copy.drawn_.resize(copy.slots_.size());
-        copy.forgetting_.reset();
-        if (r.u8() != 0) {
-            if constexpr (requires(F & f, detail::routing::RoutingReader & reader) {
-                              f.load_state(reader);
-                          })
-                copy.forgetting_.load_state(r);
-            else
-                r.fail("saved forgetting state, but this router's policy has none");
-        }
-        copy.shadow_ = shadow_;
-        *this = std::move(copy);
+        Router loaded = read_archive(in, archive_tag, format_version, [&](ArchiveReader& r) {
+            const auto tag = r.read<std::string>();
+            r.require(tag == detail::routing::posterior_tag<P>(),
+                      "the router was saved with posterior '" + tag + "', this one has '" +
+                          detail::routing::posterior_tag<P>() + "'");
+            Router copy(config_, prototype_, forgetting_, reward_, selection_);
+            // The policy copy still holds per-arm state for this router's arms: drop it.
+            for (std::size_t i = slots_.size(); i-- > 0;)
+                copy.forgetting_.arm_removed(i, i);
+            r(copy.next_id_, copy.t_, copy.decisions_);
+            for (Rng* g : {&copy.rng_, &copy.side_rng_}) {
+                std::uint64_t words[4];
+                for (auto& word : words)
+                    r(word);
+                r.require((words[0] | words[1] | words[2] | words[3]) != 0, "zero generator state");
+                g->set_state(words);
+            }
+            const auto arms = r.read<std::uint64_t>();
+            r.require(arms <= copy.next_id_, "more arms than ids");
+            // Ids are never reused, so next_id may exceed the arms; bound what a forged value
+            // can allocate (index_of_: 4 bytes per id).
+            r.require(copy.next_id_ <= std::max<std::uint64_t>(r.remaining() + arms, 1U << 24),
+                      "implausible number of arm ids");
+            copy.index_of_.assign(copy.next_id_, npos32);
+            for (std::uint64_t k = 0; k < arms; ++k) {
+                const auto id = r.read<std::uint32_t>();
+                r.require(id < copy.next_id_ && copy.index_of_[id] == npos32, "bad arm id");
+                auto name = r.read<std::string>();
+                const auto available = r.read<bool>();
+                const auto capacity = r.read<std::uint32_t>();
+                P posterior = prototype_;
+                detail::routing::read_nested(r, posterior);
+                copy.index_of_[id] = static_cast<std::uint32_t>(copy.slots_.size());
+                copy.posteriors_.push_back(std::move(posterior));
+                copy.slots_.push_back({ArmId{id}, capacity, 0, available});
+                copy.names_.push_back(std::move(name));
+                copy.forgetting_.arm_added(copy.slots_.size() - 1);
+            }
+            copy.scores_.resize(copy.slots_.size());
+            copy.drawn_.resize(copy.slots_.size());
+            copy.forgetting_.reset();
+            if (r.read<bool>()) {
+                if constexpr (FieldArchivable<F>) {
+                    r(copy.forgetting_);
+                    if constexpr (requires(const F& f) { f.valid_for(std::size_t{}); })
+                        r.require(copy.forgetting_.valid_for(copy.slots_.size()),
+                                  "the forgetting state names an arm that does not exist");
+                } else {
+                    r.fail("saved forgetting state, but this router's policy has none");
+                }
+            }
+            return copy;
+        });
+        loaded.shadow_ = shadow_;
+        *this = std::move(loaded);
     }
+
+    /// Type tag and format version of a router's archive.
+    static constexpr const char* archive_tag = "augur.Router";
+    static constexpr std::uint32_t format_version = 1;
 
 private:
     static constexpr std::uint32_t npos32 = std::numeric_limits<std::uint32_t>::max();
+
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
     struct Slot {
@@ -540,24 +583,20 @@ private:
         }
     }
 
+    using RoundState = round_state_t<S>;
+
     template <class G>
-    double score_at(std::size_t i, G& rng, const Round& round, Context x) const {
+    double score_at(std::size_t i, G& rng, const RoundState& round, Context x) const {
         if constexpr (contextual)
             return selection_.score(posteriors_[i], rng, round, x);
         else
             return selection_.score(posteriors_[i], rng, round);
     }
 
-    // The selection policy's round for this decision, with the number of arms.
+    // The selection policy's state for this decision.
     template <class G>
-    Round begin_round(G& rng) const {
-        if constexpr (requires { selection_.begin_round(rng, t_, std::size_t{}); }) {
-            return selection_.begin_round(rng, t_, slots_.size());
-        } else {
-            Round round = selection_.begin_round(rng, t_);
-            round.arms = slots_.size();
-            return round;
-        }
+    RoundState begin_round(G& rng) const {
+        return selection_.begin_round(rng, Round{.t = t_, .arms = slots_.size()});
     }
 
     // Admits every arm: the gate of choose().
@@ -584,7 +623,7 @@ private:
     // The selection rule without the exploration floor.
     template <class G, class Gate = AllArms>
     std::size_t select_greedy(G& rng, Context x, Gate&& gate = {}) {
-        const Round round = begin_round(rng);
+        const RoundState round = begin_round(rng);
         const std::size_t k = slots_.size();
         std::size_t best = npos;
         double best_score = -std::numeric_limits<double>::infinity();
@@ -632,7 +671,7 @@ private:
     // their score, or -inf for a drawn arm, and the drawn arm's index appended), then the
     // draws. The same scores as score() from the same bits.
     template <class G, class Gate>
-    std::size_t select_partial_draw(G& rng, const Round& round, Gate& gate) {
+    std::size_t select_partial_draw(G& rng, const RoundState& round, Gate& gate) {
         const std::size_t k = slots_.size();
         constexpr double never = -std::numeric_limits<double>::infinity();
         std::size_t best = npos;
@@ -641,7 +680,7 @@ private:
         for (std::size_t i = 0; i < k; ++i) {
             if (!eligible_at(i, gate)) continue;
             const std::uint64_t bits = rng() >> 11;
-            const bool draw = bits < round.draw_below;
+            const bool draw = selection_.draws(round, bits);
             drawn_[drawn] = static_cast<std::uint32_t>(i);
             drawn += draw ? 1 : 0;
             const double s = draw ? never : selection_.exploit(posteriors_[i], bits);
@@ -714,7 +753,7 @@ private:
     }
 
     std::vector<ArmId> rank_impl(Context x) {
-        const Round round = begin_round(rng_);
+        const RoundState round = begin_round(rng_);
         std::vector<std::pair<double, ArmId>> scored;
         scored.reserve(slots_.size());
         for (std::size_t i = 0; i < slots_.size(); ++i)
@@ -792,6 +831,9 @@ private:
     double ips_sum_ = 0.0;
     double ips_sq_ = 0.0;
 };
+
+static_assert(RouterFrontEnd<Router<>>);
+static_assert(RouterFrontEnd<Router<NormalGamma, NoForgetting, ScalarReward>>);
 
 /// Epsilon-exploring and plain Thompson sampling on Beta-Bernoulli evidence and scalar rewards.
 using EpsilonThompsonRouter =

@@ -16,14 +16,16 @@
 // Arms without evidence score +infinity in the index policies (each is tried once).
 //
 // Contract of a selection policy S for posterior P:
-//   Round begin_round(Rng&, std::uint64_t t) const   once per decision (t = observations so far)
-//   optionally Round begin_round(Rng&, std::uint64_t t, std::size_t arms) const, preferred by
-//   the router when present (the router sets Round::arms otherwise)
-//   double score(const P&, Rng&, const Round&) const  per eligible arm; larger is better
-//   optionally score(const P&, Rng&, const Round&, std::span<const double> context) for a
+//   begin_round(Rng&, const Round& round) const   once per decision; `round` holds what every
+//       policy may use (observations so far, number of arms). Returns the policy's own
+//       per-decision state: Round itself, or the policy's nested type holding a Round (e.g.
+//       EpsilonGreedy::State) with what only that policy decides once per decision.
+//   double score(const P&, Rng&, const R&) const  per eligible arm, R what begin_round
+//       returned; larger is better
+//   optionally score(const P&, Rng&, const R&, std::span<const double> context) for a
 //   ContextualPosterior.
 // O(1) per arm (KlUcb: a few Newton steps). Thread-safety: immutable policies; the state of a
-// decision is in the Round and the caller's Rng.
+// decision is in what begin_round returned and in the caller's Rng.
 
 #include "augur/core/error.hpp"
 #include "augur/core/random.hpp"
@@ -35,46 +37,51 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <type_traits>
+#include <utility>
 
 namespace augur {
 inline namespace v0 {
 
-/// What a selection policy decided once for a whole decision.
+/// What the router tells a selection policy at the start of every decision.
 struct Round {
     /// Observations so far (>= 0).
     std::uint64_t t = 0;
-    /// EpsilonGreedy: this decision explores.
-    bool explore = false;
     /// Number of arms of the router.
     std::size_t arms = 0;
-    /// EpsilonThompsonSampling: an arm is drawn from its posterior when 53 random bits fall
-    /// below this (epsilon x 2^53).
-    std::uint64_t draw_below = std::uint64_t{1} << 53;
 };
+
+/// What begin_round of selection policy S returns: its per-decision state.
+template <class S>
+using round_state_t = std::remove_cvref_t<decltype(std::declval<const S&>().begin_round(
+    std::declval<Rng&>(), std::declval<const Round&>()))>;
 
 /// A selection policy for posterior P (see the file comment).
 template <class S, class P>
-concept SelectionPolicy = requires(const S& s, const P& p, Rng& rng, std::uint64_t t,
-                                   const Round& round) {
-    { s.begin_round(rng, t) } -> std::same_as<Round>;
-    { s.score(p, rng, round) } -> std::convertible_to<double>;
+concept SelectionPolicy = requires(const S& s, Rng& rng, const Round& round) {
+    s.begin_round(rng, round);
+}
+&&requires(const S& s, const P& p, Rng& rng, const round_state_t<S>& state) {
+    { s.score(p, rng, state) } -> std::convertible_to<double>;
 };
 
 /// A selection policy that also scores arms under a context.
 template <class S, class P>
-concept ContextualSelectionPolicy = requires(const S& s, const P& p, Rng& rng, std::uint64_t t,
-                                             const Round& round, std::span<const double> x) {
-    { s.begin_round(rng, t) } -> std::same_as<Round>;
-    { s.score(p, rng, round, x) } -> std::convertible_to<double>;
+concept ContextualSelectionPolicy = requires(const S& s, Rng& rng, const Round& round) {
+    s.begin_round(rng, round);
+}
+&&requires(const S& s, const P& p, Rng& rng, const round_state_t<S>& state,
+           std::span<const double> x) {
+    { s.score(p, rng, state, x) } -> std::convertible_to<double>;
 };
 
 namespace detail::routing {
 
-/// begin_round of a policy that decides nothing once per decision.
+/// begin_round of a policy that decides nothing once per decision: the Round itself.
 struct PlainRound {
     template <class G>
-    Round begin_round(G&, std::uint64_t t) const noexcept {
-        return Round{.t = t};
+    Round begin_round(G&, const Round& round) const noexcept {
+        return round;
     }
 };
 
@@ -128,35 +135,39 @@ public:
         rule.draws_ = draws;
         return rule;
     }
-    /// A round for `arms` arms: epsilon computed once.
+    /// Per-decision state: an arm is drawn from its posterior when 53 random bits fall below
+    /// draw_below (epsilon x 2^53).
+    struct State {
+        Round round;
+        std::uint64_t draw_below = std::uint64_t{1} << 53;
+    };
+    /// epsilon for round.arms arms, computed once per decision (round.arms = 0: every arm
+    /// drawn unless epsilon is fixed).
     template <class G>
-    Round begin_round(G&, std::uint64_t t, std::size_t arms) const noexcept {
-        const double epsilon = epsilon_for(arms);
-        Round round{.t = t, .arms = arms};
-        if (epsilon < 1.0) round.draw_below = static_cast<std::uint64_t>(std::ldexp(epsilon, 53));
-        return round;
-    }
-    /// A round without the number of arms: every arm drawn unless epsilon is fixed.
-    template <class G>
-    Round begin_round(G& rng, std::uint64_t t) const noexcept {
-        return begin_round(rng, t, 0);
+    State begin_round(G&, const Round& round) const noexcept {
+        const double epsilon = epsilon_for(round.arms);
+        State d{.round = round};
+        if (epsilon < 1.0) d.draw_below = static_cast<std::uint64_t>(std::ldexp(epsilon, 53));
+        return d;
     }
     template <class P, class G>
-    double score(const P& posterior, G& rng, const Round& round) const noexcept {
+    double score(const P& posterior, G& rng, const State& d) const noexcept {
         // One generator call decides the draw and, when the mean is used, breaks ties.
         const std::uint64_t bits = rng() >> 11;
-        if (bits < round.draw_below) return posterior.sample(rng);
+        if (draws(d, bits)) return posterior.sample(rng);
         return exploit(posterior, bits);
     }
+    /// True when the 53 random `bits` of an arm say it is drawn from its posterior.
+    static bool draws(const State& d, std::uint64_t bits) noexcept { return bits < d.draw_below; }
     /// The score of an arm that is not drawn, given the 53 bits that decided so.
     template <class P>
     double exploit(const P& posterior, std::uint64_t bits) const noexcept {
         return posterior.mean() + 0x1.0p-53 * 1e-12 * static_cast<double>(bits);
     }
     template <class P, class G>
-    double score(const P& posterior, G& rng, const Round& round, std::span<const double> x) const {
+    double score(const P& posterior, G& rng, const State& d, std::span<const double> x) const {
         const std::uint64_t bits = rng() >> 11;
-        if (bits < round.draw_below) return posterior.sample(rng, x);
+        if (draws(d, bits)) return posterior.sample(rng, x);
         return posterior.mean(x) + 0x1.0p-53 * 1e-12 * static_cast<double>(bits);
     }
     /// The fixed epsilon, or NaN when it follows the number of arms.
@@ -176,11 +187,13 @@ private:
 
 /// A selection policy that draws only some arms from their posteriors (EpsilonThompsonSampling).
 /// The router may then score in two passes with the same result distribution as score(): for
-/// each arm 53 random bits; bits < round.draw_below: the arm's score is a posterior draw, else
+/// each arm 53 random bits; draws(state, bits): the arm's score is a posterior draw, else
 /// exploit(posterior, bits). The first pass has no data-dependent branch, which matters when
 /// half of the arms are drawn.
 template <class S, class P>
-concept PartialDrawSelection = requires(const S& s, const P& p, std::uint64_t bits) {
+concept PartialDrawSelection = requires(const S& s, const P& p, std::uint64_t bits,
+                                        const round_state_t<S>& state) {
+    { s.draws(state, bits) } -> std::convertible_to<bool>;
     { s.exploit(p, bits) } -> std::convertible_to<double>;
 };
 
@@ -266,13 +279,18 @@ public:
         if (!(epsilon >= 0.0 && epsilon <= 1.0))
             throw_invalid_config("EpsilonGreedy", "epsilon", epsilon, "must be in [0, 1]");
     }
+    /// Per-decision state: whether this decision explores.
+    struct State {
+        Round round;
+        bool explore = false;
+    };
     template <class G>
-    Round begin_round(G& rng, std::uint64_t t) const noexcept {
-        return Round{.t = t, .explore = uniform01(rng) < epsilon_};
+    State begin_round(G& rng, const Round& round) const noexcept {
+        return State{.round = round, .explore = uniform01(rng) < epsilon_};
     }
     template <class P, class G>
-    double score(const P& posterior, G& rng, const Round& round) const noexcept {
-        if (round.explore) return uniform01(rng);
+    double score(const P& posterior, G& rng, const State& d) const noexcept {
+        if (d.explore) return uniform01(rng);
         return detail::routing::index_or_untried(posterior.count(), [&](double) {
             return posterior.sample_mean() + 1e-12 * uniform01(rng);
         });
@@ -284,12 +302,8 @@ private:
 };
 
 /// Uniformly random routing.
-struct UniformRandom {
+struct UniformRandom : detail::routing::PlainRound {
     static constexpr const char* name = "uniform";
-    template <class G>
-    Round begin_round(G&, std::uint64_t t) const noexcept {
-        return Round{.t = t, .explore = true};
-    }
     template <class P, class G>
     double score(const P&, G& rng, const Round&) const noexcept {
         return uniform01(rng);

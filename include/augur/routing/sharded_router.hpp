@@ -23,7 +23,7 @@
 // process periodically takes its delta and ships it to every other process, which merges it
 // exactly once; then each process's posteriors are those of all the data (the prior counted
 // once). Never merge a delta into the process that took it. save_evidence / load_evidence
-// write and read deltas in a versioned binary format.
+// write and read deltas as an augur archive (core/archive.hpp).
 // Limits: the replicas' forgetting policy must be NoForgetting (evidence deltas cannot be
 // added meaningfully under discounting, sliding windows or change resets, which rewrite past
 // evidence); contextual posteriors (LinearGaussian) are not supported; load balancing
@@ -42,10 +42,10 @@
 //   if (auto arm = router.choose()) router.observe(*arm, augur::Outcome{.success = 1.0});
 // @endcode
 
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/random.hpp"
 #include "augur/routing/detail/attributes.hpp"
-#include "augur/routing/detail/binary_io.hpp"
 #include "augur/routing/forgetting.hpp"
 #include "augur/routing/router.hpp"
 
@@ -142,7 +142,8 @@ public:
     using input_type = typename R::input_type;
     using evidence_type = ArmEvidence<posterior_type>;
 
-    static constexpr const char* evidence_magic = "AUGREVID";
+    /// Type tag and format version of an evidence archive (save_evidence).
+    static constexpr const char* evidence_archive_tag = "augur.ArmEvidence";
     static constexpr std::uint32_t evidence_format_version = 1;
 
     /// Validates the config (invalid_argument naming the field); `prototype` is every new
@@ -417,36 +418,41 @@ public:
         version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     }
 
-    /// Writes deltas in a versioned binary format (names, ids, posteriors). Throws
-    /// augur::error if the stream fails.
+    /// Writes deltas as an archive "augur.ArmEvidence" (core/archive.hpp): the posterior's
+    /// tag, then per arm its id, name and delta posterior. Throws augur::error if the stream
+    /// fails.
     static void save_evidence(std::ostream& out, std::span<const evidence_type> evidence) {
-        detail::routing::RoutingWriter w(out, "ShardedRouter::save_evidence");
-        w.header({evidence_magic, 8}, evidence_format_version);
-        w.u64(evidence.size());
-        for (const auto& e : evidence) {
-            w.u32(to_index(e.arm));
-            w.str(e.name);
-            w.check();
-            e.delta.save(out);
-        }
-        w.check();
+        write_archive(out, evidence_archive_tag, evidence_format_version, [&](ArchiveWriter& w) {
+            w(detail::routing::posterior_tag<posterior_type>(),
+              static_cast<std::uint64_t>(evidence.size()));
+            for (const auto& e : evidence) {
+                w(to_index(e.arm), e.name);
+                detail::routing::write_nested(w, e.delta);
+            }
+        });
     }
 
-    /// Reads what save_evidence wrote; data_error on a wrong magic or version, truncation or
-    /// invalid values.
-    static std::vector<evidence_type> load_evidence(std::istream& in) {
-        detail::routing::RoutingReader r(in, "ShardedRouter::load_evidence");
-        r.header({evidence_magic, 8}, evidence_format_version);
-        const std::uint64_t n = r.u64();
-        if (n > (std::uint64_t{1} << 24)) r.fail("implausible number of arms");
-        std::vector<evidence_type> out;
-        out.reserve(static_cast<std::size_t>(n));
-        for (std::uint64_t k = 0; k < n; ++k) {
-            const ArmId arm{r.u32()};
-            std::string name = r.str();
-            out.push_back({arm, std::move(name), posterior_type::load(in)});
-        }
-        return out;
+    /// Reads what save_evidence wrote (deltas of this router's posterior type, read against
+    /// `prototype`'s configuration); data_error on anything malformed or another posterior type.
+    static std::vector<evidence_type> load_evidence(std::istream& in,
+                                                    const posterior_type& prototype = {}) {
+        return read_archive(
+            in, evidence_archive_tag, evidence_format_version, [&](ArchiveReader& r) {
+                const auto tag = r.read<std::string>();
+                r.require(tag == detail::routing::posterior_tag<posterior_type>(),
+                          "the evidence holds posteriors '" + tag + "', this router's are '" +
+                              detail::routing::posterior_tag<posterior_type>() + "'");
+                const auto n = r.read_size(1);
+                std::vector<evidence_type> out;
+                out.reserve(n);
+                for (std::size_t k = 0; k < n; ++k) {
+                    evidence_type e{ArmId{r.read<std::uint32_t>()}, r.read<std::string>(),
+                                    prototype};
+                    detail::routing::read_nested(r, e.delta);
+                    out.push_back(std::move(e));
+                }
+                return out;
+            });
     }
 
     // ---- state ---------------------------------------------------------------------------
@@ -687,6 +693,8 @@ private:
     Rng side_rng_;                        // probability_best draws
     alignas(64) std::atomic<std::uint64_t> version_{0}; // bumped when global_ changes
 };
+
+static_assert(RouterFrontEnd<ShardedRouter<>>);
 
 } // namespace v0
 } // namespace augur

@@ -22,6 +22,7 @@
 #include "augur/core/error.hpp"
 #include "augur/core/random.hpp"
 #include "augur/core/stats.hpp"
+#include "augur/detail/parallel.hpp"
 #include "augur/routing/change_detecting.hpp"
 #include "augur/routing/forgetting.hpp"
 #include "augur/routing/posterior.hpp"
@@ -40,7 +41,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace augur {
@@ -229,29 +229,7 @@ SimulationResult simulate_bandit(const BanditScenario& scenario, const Simulatio
         std::lock_guard lock(progress_mutex);
         config.on_progress(++finished, runs);
     };
-    const unsigned workers = std::min<unsigned>(config.threads, config.runs);
-    if (workers <= 1) {
-        for (std::size_t run = 0; run < runs; ++run)
-            run_and_report(run);
-    } else {
-        std::atomic<std::size_t> next_run{0};
-        std::vector<std::exception_ptr> errors(workers);
-        std::vector<std::thread> pool;
-        for (unsigned w = 0; w < workers; ++w)
-            pool.emplace_back([&, w] {
-                try {
-                    for (std::size_t run = next_run++; run < runs; run = next_run++)
-                        run_and_report(run);
-                } catch (...) {
-                    errors[w] = std::current_exception();
-                    next_run = runs;
-                }
-            });
-        for (auto& t : pool)
-            t.join();
-        for (auto& e : errors)
-            if (e) std::rethrow_exception(e);
-    }
+    detail::parallel_for(runs, config.threads, run_and_report);
 
     SimulationResult result;
     result.scenario = scenario;
