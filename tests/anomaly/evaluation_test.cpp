@@ -6,9 +6,11 @@
 #include "support.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace {
@@ -209,4 +211,151 @@ TEST_CASE("evaluation: bad input", "[anomaly][evaluation]") {
                     augur::invalid_argument);
     CHECK_THROWS_AS(augur::roc_auc(s, std::vector<int>{0, 1}), augur_test::AssertionFailure);
     CHECK_THROWS_AS(augur::roc_auc({}, {}), augur::invalid_argument);
+}
+
+// ---- Incident-level evaluation ----
+
+namespace {
+
+augur::Timestamp at_minute(int m) {
+    return augur::Timestamp{} + std::chrono::minutes(m);
+}
+
+} // namespace
+
+TEST_CASE("evaluate_incidents: hand-computed detections, delays and false alarms",
+          "[anomaly][evaluation][incidents]") {
+    const augur::SeriesId a(0), b(1);
+    // Incidents: a in [10, 20], b in [30, 40], a and b in [50, 60], a in [70, 80].
+    const std::vector<augur::IncidentWindow> windows{{at_minute(10), at_minute(20), {a}},
+                                                     {at_minute(30), at_minute(40), {b}},
+                                                     {at_minute(50), at_minute(60), {a, b}},
+                                                     {at_minute(70), at_minute(80), {a}}};
+    const std::vector<augur::TimedDetection> detections{
+        {a, at_minute(5), true},   // 0: before every window: false alarm
+        {a, at_minute(14), true},  // 1: inside window 0 (delay 4)
+        {a, at_minute(12), false}, // 2: not anomalous: ignored
+        {a, at_minute(20), true},  // 3: window 0's end is included: not a false alarm
+        {a, at_minute(35), true},  // 4: window 1 is on b only: false alarm
+        {b, at_minute(40), true},  // 5: window 1 at its very end (delay 10)
+        {b, at_minute(55), true},  // 6: window 2 through b (delay 5)...
+        {a, at_minute(57), true},  // 7: ...a later one through a
+        {b, at_minute(55), true},  // 8: the same time as 6: 6 was given first
+        {b, at_minute(81), true},  // 9: false alarm
+    };
+    const augur::IncidentMetrics m = augur::evaluate_incidents(windows, detections);
+    REQUIRE(m.incidents.size() == 4);
+    CHECK(m.incidents[0].detected);
+    CHECK(m.incidents[0].first == 1u);
+    CHECK(m.incidents[0].delay == std::chrono::minutes(4));
+    CHECK(m.incidents[1].detected);
+    CHECK(m.incidents[1].first == 5u);
+    CHECK(m.incidents[1].delay == std::chrono::minutes(10));
+    CHECK(m.incidents[2].detected);
+    CHECK(m.incidents[2].first == 6u);
+    CHECK(m.incidents[2].delay == std::chrono::minutes(5));
+    CHECK_FALSE(m.incidents[3].detected);
+    CHECK_FALSE(m.incidents[3].first);
+    CHECK(m.incidents[3].delay == augur::Duration::zero());
+    CHECK(m.detected == 3);
+    CHECK(m.missed == 1);
+    CHECK(m.false_alarms == std::vector<std::size_t>{0, 4, 9});
+    // precision 3 / (3 + 3), recall 3 / 4, F1 2 * 0.5 * 0.75 / 1.25 = 0.6.
+    CHECK(m.precision == Approx(0.5));
+    CHECK(m.recall == Approx(0.75));
+    CHECK(m.f1 == Approx(0.6));
+}
+
+TEST_CASE("evaluate_incidents: overlapping windows, unsorted detections, edge cases",
+          "[anomaly][evaluation][incidents]") {
+    const augur::SeriesId a(0), b(1);
+    SECTION("overlapping windows: one detection can find both; none is a false alarm") {
+        const std::vector<augur::IncidentWindow> windows{{at_minute(0), at_minute(10), {a}},
+                                                         {at_minute(5), at_minute(20), {a}}};
+        const std::vector<augur::TimedDetection> detections{
+            {a, at_minute(18), true}, {a, at_minute(7), true}, {a, at_minute(3), true}};
+        const auto m = augur::evaluate_incidents(windows, detections);
+        CHECK(m.incidents[0].first == 2u); // minute 3, although given last
+        CHECK(m.incidents[0].delay == std::chrono::minutes(3));
+        CHECK(m.incidents[1].first == 1u); // minute 7
+        CHECK(m.incidents[1].delay == std::chrono::minutes(2));
+        CHECK(m.false_alarms.empty());
+        CHECK(m.precision == 1.0);
+        CHECK(m.recall == 1.0);
+        CHECK(m.f1 == 1.0);
+    }
+    SECTION("a window that is one instant") {
+        const std::vector<augur::IncidentWindow> windows{{at_minute(5), at_minute(5), {b}}};
+        const std::vector<augur::TimedDetection> hit{{b, at_minute(5), true}};
+        const std::vector<augur::TimedDetection> miss{{b, at_minute(6), true}};
+        CHECK(augur::evaluate_incidents(windows, hit).detected == 1);
+        const auto m = augur::evaluate_incidents(windows, miss);
+        CHECK(m.detected == 0);
+        CHECK(m.false_alarms == std::vector<std::size_t>{0});
+        CHECK(m.precision == 0.0);
+        CHECK(m.recall == 0.0);
+        CHECK(m.f1 == 0.0);
+    }
+    SECTION("no windows, no detections") {
+        const auto m = augur::evaluate_incidents({}, {});
+        CHECK(m.incidents.empty());
+        CHECK(m.detected == 0);
+        CHECK(m.precision == 0.0);
+        CHECK(m.recall == 0.0);
+        const std::vector<augur::TimedDetection> detections{{a, at_minute(1), true},
+                                                            {a, at_minute(2), false}};
+        const auto n = augur::evaluate_incidents({}, detections);
+        CHECK(n.false_alarms == std::vector<std::size_t>{0});
+    }
+    SECTION("bad windows throw") {
+        const std::vector<augur::IncidentWindow> backwards{{at_minute(5), at_minute(4), {a}}};
+        CHECK_THROWS_AS(augur::evaluate_incidents(backwards, {}), augur::invalid_argument);
+        const std::vector<augur::IncidentWindow> nobody{{at_minute(1), at_minute(4), {}}};
+        CHECK_THROWS_WITH(augur::evaluate_incidents(nobody, {}),
+                          Catch::Matchers::Contains("windows[0]"));
+    }
+}
+
+TEST_CASE("evaluate_incidents agrees with a brute-force matcher on random data",
+          "[anomaly][evaluation][incidents]") {
+    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+        augur::Rng rng(seed);
+        auto uniform = [&](int n) {
+            return static_cast<int>(rng() % static_cast<std::uint64_t>(n));
+        };
+        std::vector<augur::IncidentWindow> windows(static_cast<std::size_t>(uniform(5)));
+        for (auto& w : windows) {
+            const int start = uniform(100);
+            w.start = at_minute(start);
+            w.end = at_minute(start + uniform(15));
+            w.series.push_back(augur::SeriesId(static_cast<std::uint32_t>(uniform(3))));
+            if (uniform(2) == 0)
+                w.series.push_back(augur::SeriesId(static_cast<std::uint32_t>(uniform(3))));
+        }
+        std::vector<augur::TimedDetection> detections(static_cast<std::size_t>(uniform(30)));
+        for (auto& d : detections)
+            d = {augur::SeriesId(static_cast<std::uint32_t>(uniform(3))), at_minute(uniform(120)),
+                 uniform(4) != 0};
+        const auto m = augur::evaluate_incidents(windows, detections);
+        auto inside = [](const augur::TimedDetection& d, const augur::IncidentWindow& w) {
+            return d.is_anomaly && d.time >= w.start && d.time <= w.end &&
+                   std::find(w.series.begin(), w.series.end(), d.series) != w.series.end();
+        };
+        INFO("seed " << seed);
+        for (std::size_t k = 0; k < windows.size(); ++k) {
+            std::optional<std::size_t> first;
+            for (std::size_t i = 0; i < detections.size(); ++i)
+                if (inside(detections[i], windows[k]) &&
+                    (!first || detections[i].time < detections[*first].time))
+                    first = i;
+            REQUIRE(m.incidents[k].first == first);
+        }
+        std::vector<std::size_t> false_alarms;
+        for (std::size_t i = 0; i < detections.size(); ++i)
+            if (detections[i].is_anomaly &&
+                std::none_of(windows.begin(), windows.end(),
+                             [&](const auto& w) { return inside(detections[i], w); }))
+                false_alarms.push_back(i);
+        REQUIRE(m.false_alarms == false_alarms);
+    }
 }
