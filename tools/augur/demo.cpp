@@ -8,12 +8,14 @@
 
 #include <augur/anomaly/classify.hpp>
 #include <augur/anomaly/default_detector.hpp>
+#include <augur/anomaly/evaluation.hpp>
 #include <augur/core/io/writer.hpp>
 #include <augur/core/stream.hpp>
 #include <augur/core/summary.hpp>
 #include <augur/datasets/agent_fleet.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -68,7 +70,8 @@ void print_report(std::ostream& out, const augur::AgentFleetConfig& config,
 }
 
 // Streams the data set through the default detector and reports, per injected incident, the
-// first anomaly on one of its series during it; then counts the serious anomalies elsewhere.
+// first anomaly on one of its series during it (augur::evaluate_incidents); then counts the
+// serious anomalies elsewhere.
 void print_detection(std::ostream& out, const augur::AgentFleet& fleet) {
     augur::DefaultDetector detector;
     augur::Annotator<> annotator;
@@ -80,34 +83,35 @@ void print_detection(std::ostream& out, const augur::AgentFleet& fleet) {
             anomalies.push_back(std::move(*anomaly));
     }
 
-    auto during = [](const augur::AnomalyResult& a, const augur::Incident& i) {
-        return a.time >= i.start && a.time <= i.end &&
-               std::find(i.series.begin(), i.series.end(), a.series) != i.series.end();
-    };
+    std::vector<augur::IncidentWindow> windows;
+    for (const augur::Incident& i : fleet.incidents)
+        // [start, end]: the incident's end is exclusive in the data set, but the first sample
+        // after it (the metric returning to normal) is part of what it causes.
+        windows.push_back({i.start, i.end, i.series});
+    std::vector<augur::TimedDetection> alarms;
+    for (const augur::AnomalyResult& a : anomalies)
+        alarms.push_back({a.series, a.time, true});
+    const augur::IncidentMetrics metrics = augur::evaluate_incidents(windows, alarms);
+
     out << "\nDetection (default detector, " << anomalies.size() << " anomalies in "
         << fleet.samples.size() << " samples):\n";
-    std::size_t found = 0;
-    for (const augur::Incident& incident : fleet.incidents) {
-        const auto first = std::find_if(anomalies.begin(), anomalies.end(),
-                                        [&](const auto& a) { return during(a, incident); });
+    for (std::size_t k = 0; k < fleet.incidents.size(); ++k) {
+        const augur::Incident& incident = fleet.incidents[k];
+        const augur::IncidentOutcome& outcome = metrics.incidents[k];
         out << "  " << augur::to_string(incident.kind) << " (" << incident.agent << "): ";
-        if (first == anomalies.end()) {
+        if (!outcome.detected) {
             out << "missed\n";
             continue;
         }
-        ++found;
-        const double minutes = augur::to_seconds(first->time - incident.start) / 60.0;
-        out << "found after " << minutes << " min as " << augur::to_string(first->type) << ", "
-            << augur::to_string(first->severity) << "\n      " << first->explanation << '\n';
+        const augur::AnomalyResult& first = anomalies[*outcome.first];
+        const double minutes = augur::to_seconds(outcome.delay) / 60.0;
+        out << "found after " << minutes << " min as " << augur::to_string(first.type) << ", "
+            << augur::to_string(first.severity) << "\n      " << first.explanation << '\n';
     }
     std::size_t serious_elsewhere = 0;
-    for (const augur::AnomalyResult& a : anomalies) {
-        const bool in_incident =
-            std::any_of(fleet.incidents.begin(), fleet.incidents.end(),
-                        [&](const augur::Incident& i) { return during(a, i); });
-        if (!in_incident && a.severity >= augur::Severity::error) ++serious_elsewhere;
-    }
-    out << "  " << found << " of " << fleet.incidents.size() << " incidents found; "
+    for (const std::size_t i : metrics.false_alarms)
+        if (anomalies[i].severity >= augur::Severity::error) ++serious_elsewhere;
+    out << "  " << metrics.detected << " of " << fleet.incidents.size() << " incidents found; "
         << serious_elsewhere
         << " anomalies of severity error or critical outside them (heavy-tailed latency and\n"
            "  bursty queues make some of those real outliers rather than false alarms).\n";

@@ -2,43 +2,45 @@
 //
 // Writes one output row per input row: the input columns unchanged, then anomaly_score (in
 // [0, 1]), is_anomaly (0/1), type and severity (empty unless is_anomaly). A wide file with
-// several value columns gets, per row, the largest score over its columns; is_anomaly, type
-// and severity come from the column that decided it (an anomalous column if there is one,
-// the highest-scoring one first). A sample the input policy drops (NaN, inf, out of order
-// by default) scores 0 in its column.
+// several value columns gets one verdict per row (augur::RowScorer: the largest score over
+// its columns; is_anomaly, type and severity from the deciding column). A sample the input
+// policy drops (NaN, inf, out of order by default) scores 0 in its column.
 //
-// The default detector learns from the first 15% of each series (at most 750 samples, at
-// least 20), so the input is read completely before the first row is written (standard
-// input is buffered); with --learning N, or any other detector, rows are written as they are
-// read.
+// The detector comes from augur::make_detector. The default detector learns from
+// augur::auto_learning_length of the longest series (15%, within [20, 750]), so the input is
+// read completely before the first row is written (standard input is buffered); with
+// --learning N, --load, or any other detector, rows are written as they are read.
+// --save FILE writes the detector's state after the run, with the series names in the order
+// of their ids; --load FILE starts from such a state (the series of the new input keep the
+// ids they had), so detecting a file in two parts with --save then --load gives the scores of
+// one run over the whole file.
 
 #include "commands.hpp"
 #include "common.hpp"
 
-#include <augur/anomaly/change_point.hpp>
-#include <augur/anomaly/classify.hpp>
-#include <augur/anomaly/default_detector.hpp>
-#include <augur/anomaly/detector.hpp>
-#include <augur/anomaly/robust.hpp>
-#include <augur/anomaly/seasonal.hpp>
-#include <augur/anomaly/trend.hpp>
-#include <augur/anomaly/zscore.hpp>
+#include <augur/anomaly/result.hpp>
+#include <augur/core/archive.hpp>
 #include <augur/core/error.hpp>
 #include <augur/core/input_policy.hpp>
 #include <augur/core/io/sample_reader.hpp>
 #include <augur/core/io/writer.hpp>
+#include <augur/core/series.hpp>
+#include <augur/pipeline/any_detector.hpp>
+#include <augur/pipeline/learning.hpp>
+#include <augur/pipeline/row_scorer.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,188 +52,127 @@ struct DetectOptions {
     InputOptions input;
     std::string output = "-";
     std::string detector = "default";
-    std::optional<double> threshold;
-    std::optional<std::size_t> learning;
-    std::optional<std::size_t> window;
-    std::optional<double> half_life;
-    std::optional<double> sigma;
-    std::optional<std::size_t> period;
-    std::optional<double> drift;
-    std::optional<double> significance;
-    std::optional<std::size_t> refractory;
+    augur::DetectorOptions config;
+    std::string save;
+    std::string load;
+    /// Options given that configure a detector (their names), for --load's check.
+    std::vector<std::string> configuring;
 };
 
-/// Any streaming detector behind one call.
-using DetectFn = std::function<augur::Detection(const augur::Sample&)>;
+// The --save / --load file: the series names in id order and the AnyDetector's own archive.
+constexpr std::string_view state_type = "augur.detect";
+constexpr std::uint32_t state_version = 1;
 
-template <class Detector>
-DetectFn wrap(Detector detector) {
-    auto shared = std::make_shared<Detector>(std::move(detector));
-    return [shared](const augur::Sample& s) { return shared->observe(s); };
+void save_state(const std::string& path, const augur::AnyDetector& detector,
+                const augur::SeriesRegistry& registry) {
+    std::vector<std::string> names;
+    names.reserve(registry.size());
+    for (std::uint32_t i = 0; i < registry.size(); ++i)
+        names.push_back(registry.name(augur::SeriesId(i)));
+    std::ostringstream inner(std::ios::binary);
+    detector.save(inner);
+    const std::string bytes = std::move(inner).str();
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw augur::data_error(augur::SourceLocation{path}, "cannot open for writing");
+    augur::write_archive(out, state_type, state_version,
+                         [&](augur::ArchiveWriter& w) { w(names, bytes); });
+    out.close();
+    if (!out) throw augur::data_error(augur::SourceLocation{path}, "writing failed");
 }
 
-void reject_unused(const DetectOptions& o, std::initializer_list<const char*> allowed) {
-    auto check = [&](bool given, const char* name) {
-        if (!given) return;
-        for (const char* a : allowed)
-            if (std::string_view(a) == name) return;
-        throw usage_error(std::string("--") + name + " does not apply to --detector " + o.detector);
-    };
-    check(o.learning.has_value(), "learning");
-    check(o.window.has_value(), "window");
-    check(o.half_life.has_value(), "half-life");
-    check(o.sigma.has_value(), "sigma");
-    check(o.period.has_value(), "period");
-    check(o.drift.has_value(), "drift");
-    check(o.significance.has_value(), "significance");
-    check(o.refractory.has_value(), "refractory");
+/// The saved detector; registers the saved series names in `registry` (empty) in id order.
+/// Also reads a bare AnyDetector archive.
+augur::AnyDetector load_state(const std::string& path, augur::SeriesRegistry& registry) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw augur::data_error(augur::SourceLocation{path}, "cannot open");
+    try {
+        // A bare AnyDetector archive (saved by a program): the series take ids in the order
+        // they appear in the input.
+        if (augur::read_archive_header(in).type == augur::AnyDetector::archive_type)
+            return augur::AnyDetector::load(in);
+        return augur::read_archive(in, state_type, state_version, [&](augur::ArchiveReader& r) {
+            const auto names = r.read<std::vector<std::string>>();
+            const auto bytes = r.read<std::string>();
+            for (const std::string& name : names) {
+                augur::SeriesId id;
+                try {
+                    id = registry.intern(name);
+                } catch (const augur::invalid_argument& e) {
+                    r.fail(std::string("a series name is malformed: ") + e.what());
+                }
+                r.require(id.index() + 1 == registry.size(), "a series name is given twice");
+            }
+            std::istringstream inner(bytes, std::ios::binary);
+            return augur::AnyDetector::load(inner);
+        });
+    } catch (const augur::data_error& e) {
+        throw augur::data_error(augur::SourceLocation{path}, e.what());
+    }
 }
-
-/// The learning period of the default detector for a series of `samples` samples: 15%,
-/// within [20, 750] (NAB's probationary period).
-std::size_t auto_learning(std::size_t samples) {
-    return std::clamp<std::size_t>(samples * 15 / 100, 20, 750);
-}
-
-DetectFn make_detector(const DetectOptions& o, std::size_t longest_series) {
-    const std::string& name = o.detector;
-    if (name == "default") {
-        reject_unused(o, {"learning", "refractory"});
-        augur::DefaultDetectorConfig c;
-        c.learning = o.learning.value_or(auto_learning(longest_series));
-        if (o.threshold) c.threshold = *o.threshold;
-        if (o.refractory) c.refractory = *o.refractory;
-        return wrap(augur::DefaultDetector(c));
-    }
-    if (name == "zscore") {
-        reject_unused(o, {"learning", "window", "sigma"});
-        augur::ZScoreConfig c;
-        if (o.learning) c.learning = *o.learning;
-        augur::WindowBaseline b;
-        if (o.window) b.window = *o.window;
-        return wrap(augur::WindowZScore(c, b, augur::SigmaThreshold{o.sigma.value_or(3.0)}));
-    }
-    if (name == "ewma") {
-        reject_unused(o, {"learning", "half-life", "sigma"});
-        augur::ZScoreConfig c;
-        if (o.learning) c.learning = *o.learning;
-        augur::EwmaBaseline b;
-        if (o.half_life) b.half_life = *o.half_life;
-        return wrap(augur::EwmaZScore(c, b, augur::SigmaThreshold{o.sigma.value_or(3.0)}));
-    }
-    if (name == "robust") {
-        reject_unused(o, {"learning", "window", "sigma"});
-        augur::RobustConfig c;
-        if (o.window) c.window = *o.window;
-        if (o.learning) c.learning = *o.learning;
-        c.learning = std::min(c.learning, c.window);
-        if (o.sigma) c.sigma = *o.sigma;
-        return wrap(augur::RobustDetector(c));
-    }
-    if (name == "seasonal") {
-        reject_unused(o, {"learning", "period", "sigma"});
-        augur::SeasonalConfig c;
-        if (o.period) c.period = *o.period;
-        if (o.learning)
-            c.learning = *o.learning;
-        else if (c.period > 0)
-            c.learning = std::max(c.learning, 2 * c.period);
-        if (o.sigma) c.sigma = *o.sigma;
-        return wrap(augur::SeasonalDetector(c));
-    }
-    if (name == "cusum") {
-        reject_unused(o, {"learning", "drift", "sigma"});
-        augur::CusumConfig c;
-        if (o.learning) c.warmup = *o.learning;
-        if (o.drift) c.drift = *o.drift;
-        if (o.sigma) c.threshold = *o.sigma;
-        return wrap(augur::LevelShiftDetector(c));
-    }
-    if (name == "trend") {
-        reject_unused(o, {"learning", "window", "period", "significance"});
-        augur::TrendConfig c;
-        if (o.window) c.window = *o.window;
-        if (o.learning) c.learning = *o.learning;
-        if (o.period) c.period = *o.period;
-        if (o.significance) c.significance = *o.significance;
-        return wrap(augur::TrendDetector(c));
-    }
-    throw usage_error("unknown detector '" + name + "'");
-}
-
-/// One input row: its fields and the samples it gave (admitted or dropped).
-struct Row {
-    std::vector<std::string> fields;
-    std::vector<std::optional<augur::Sample>> samples;
-};
 
 /// Scores rows and writes them.
 class RowWriter {
 public:
-    RowWriter(std::ostream& out, const std::vector<std::string>& header, DetectFn detect,
-              const augur::SeriesRegistry& registry, std::string detector_name,
-              std::optional<double> threshold)
-        : csv_(out), detect_(std::move(detect)), registry_(&registry),
-          name_(std::move(detector_name)), threshold_(threshold) {
+    RowWriter(std::ostream& out, const std::vector<std::string>& header,
+              augur::AnyDetector detector, const augur::SeriesRegistry& registry)
+        : csv_(out), scorer_(std::move(detector), registry) {
         for (const std::string& h : header)
             csv_.field(h);
         csv_.field("anomaly_score").field("is_anomaly").field("type").field("severity");
         csv_.end_row();
     }
 
-    void write(const Row& row) {
-        double best_score = 0.0;
-        bool best_anomaly = false;
-        std::optional<augur::AnomalyResult> best_result;
-        for (const auto& sample : row.samples) {
-            if (!sample) continue;
-            augur::Detection d = detect_(*sample);
-            if (!(d.score >= 0.0)) d.score = 0.0; // NaN never reaches the output
-            d.score = std::min(d.score, 1.0);
-            if (threshold_ && !d.learning) d.is_anomaly = d.score >= *threshold_;
-            auto result = annotator_.annotate(*sample, d, registry_->key(sample->series), name_);
-            const bool better = (d.is_anomaly && !best_anomaly) ||
-                                (d.is_anomaly == best_anomaly && d.score > best_score);
-            if (better) {
-                best_anomaly = d.is_anomaly;
-                best_result = std::move(result);
-            }
-            best_score = std::max(best_score, d.score);
-        }
-        for (const std::string& f : row.fields)
+    void write(const std::vector<std::string>& fields, std::span<const augur::Sample> samples) {
+        const augur::RowVerdict v = scorer_.score(samples);
+        for (const std::string& f : fields)
             csv_.field(f);
-        csv_.field(best_score).field(best_anomaly ? 1 : 0);
-        if (best_anomaly && best_result) {
-            csv_.field(augur::to_string(best_result->type));
-            csv_.field(augur::to_string(best_result->severity));
+        csv_.field(v.score).field(v.is_anomaly ? 1 : 0);
+        if (v.is_anomaly && v.anomaly) {
+            csv_.field(augur::to_string(v.anomaly->type));
+            csv_.field(augur::to_string(v.anomaly->severity));
         } else {
             csv_.field("").field("");
         }
         csv_.end_row();
     }
 
+    const augur::AnyDetector& detector() const noexcept { return scorer_.detector(); }
+
 private:
     augur::io::CsvWriter csv_;
-    DetectFn detect_;
-    augur::Annotator<> annotator_;
-    const augur::SeriesRegistry* registry_;
-    std::string name_;
-    std::optional<double> threshold_;
+    augur::RowScorer scorer_;
+};
+
+/// One input row: its fields and the samples the input policy admitted.
+struct Row {
+    std::vector<std::string> fields;
+    std::vector<augur::Sample> samples;
 };
 
 void run_detect(const DetectOptions& options) {
     // Options first: a bad option is a usage error even when the input is also bad.
-    if (options.threshold && !(*options.threshold > 0.0 && *options.threshold <= 1.0))
-        augur::throw_invalid_config("augur detect", "--threshold", *options.threshold,
-                                    "must be in (0, 1]");
+    if (!options.load.empty() && !options.configuring.empty()) {
+        std::string given;
+        for (const std::string& o : options.configuring)
+            given += (given.empty() ? "" : ", ") + o;
+        throw usage_error("--load starts from a saved detector: " + given + " cannot configure it");
+    }
     augur::InputGuard guard{input_policy(options.input)};
     const augur::io::SampleReaderOptions reader_opts = reader_options(options.input);
-    const bool buffered = options.detector == "default" && !options.learning;
-    // Validate the detector options before reading (the learning period is a placeholder
-    // when it depends on the input).
-    DetectFn detect = make_detector(options, 1000);
-
     augur::SeriesRegistry registry;
+    std::optional<augur::AnyDetector> detector;
+    bool buffered = false;
+    if (options.load.empty()) {
+        // Validates the options before reading; the default detector's learning length is
+        // set below when it depends on the input.
+        detector.emplace(augur::make_detector(options.detector, options.config));
+        buffered = options.detector == "default" && !options.config.learning;
+    } else {
+        detector.emplace(load_state(options.load, registry));
+    }
+    if (!options.save.empty() && !detector->can_save())
+        throw usage_error("--save: detector " + detector->name() + " cannot be saved yet");
+
     std::optional<augur::io::SampleReader> reader;
     if (options.input.path == "-")
         reader.emplace(std::cin, source_name(options.input), registry, reader_opts);
@@ -240,9 +181,7 @@ void run_detect(const DetectOptions& options) {
 
     Output output{options.output};
     std::optional<RowWriter> writer;
-    if (!buffered)
-        writer.emplace(output.stream(), reader->header(), detect, registry, options.detector,
-                       options.threshold);
+    if (!buffered) writer.emplace(output.stream(), reader->header(), *detector, registry);
 
     std::vector<Row> rows;
     std::vector<std::size_t> per_series;
@@ -253,8 +192,9 @@ void run_detect(const DetectOptions& options) {
         if (buffered)
             rows.push_back(std::move(row));
         else
-            writer->write(row);
-        row = Row{};
+            writer->write(row.fields, row.samples);
+        row.fields.clear();
+        row.samples.clear();
     };
     augur::Sample sample;
     while (reader->next(sample)) {
@@ -277,74 +217,99 @@ void run_detect(const DetectOptions& options) {
             if (per_series.size() <= admitted->series.index())
                 per_series.resize(admitted->series.index() + 1, 0);
             ++per_series[admitted->series.index()];
+            row.samples.push_back(*admitted);
         }
-        row.samples.push_back(admitted);
     }
     finish_row();
 
     if (buffered) {
         const std::size_t longest =
             per_series.empty() ? 0 : *std::max_element(per_series.begin(), per_series.end());
-        writer.emplace(output.stream(), reader->header(), make_detector(options, longest), registry,
-                       options.detector, options.threshold);
+        augur::DetectorOptions config = options.config;
+        config.learning = augur::auto_learning_length(longest);
+        writer.emplace(output.stream(), reader->header(),
+                       augur::make_detector(options.detector, config), registry);
         for (const Row& r : rows)
-            writer->write(r);
+            writer->write(r.fields, r.samples);
     }
     const augur::InputCounters& counters = guard.counters();
     if (counters.skipped + counters.clamped > 0)
         print_warning(reader->source_name() + ": " + counters.describe());
     output.finish();
+    if (!options.save.empty()) save_state(options.save, writer->detector(), registry);
 }
 
 } // namespace
 
 void add_detect_command(CLI::App& app) {
     auto options = std::make_shared<DetectOptions>();
+    augur::DetectorOptions& c = options->config;
     CLI::App* command = app.add_subcommand(
         "detect", "Per-sample anomaly scores and flagged anomalies of a CSV of samples");
     add_input_options(*command, options->input);
     add_input_policy_options(*command, options->input, augur::InputPolicy{});
     add_output_option(*command, options->output);
-    command
-        ->add_option("--detector", options->detector,
-                     "default (multi-scale, NAB-tuned), zscore (sliding window), ewma, robust "
-                     "(median/MAD), seasonal, cusum (level shifts) or trend (Mann-Kendall)")
-        ->check(
-            CLI::IsMember({"default", "zscore", "ewma", "robust", "seasonal", "cusum", "trend"}))
-        ->capture_default_str();
-    command->add_option("--threshold", options->threshold,
-                        "Flag scores >= this, in (0, 1] (default: the detector's own rule; "
-                        "default detector 0.997)");
+    std::vector<std::string> names(augur::detector_names.begin(), augur::detector_names.end());
+    // The options that configure a detector (not allowed with --load).
+    std::vector<CLI::Option*> configuring;
+    configuring.push_back(
+        command
+            ->add_option("--detector", options->detector,
+                         "default (multi-scale, NAB-tuned), zscore (sliding window), ewma, robust "
+                         "(median/MAD), seasonal, cusum (level shifts) or trend (Mann-Kendall)")
+            ->check(CLI::IsMember(names))
+            ->capture_default_str());
+    configuring.push_back(
+        command->add_option("--threshold", c.threshold,
+                            "Flag scores >= this, in (0, 1] (default: the detector's own rule; "
+                            "default detector 0.997)"));
     const std::string group = "Detector options";
+    configuring.push_back(
+        command
+            ->add_option("--learning", c.learning,
+                         "Samples each series learns from before it is scored (default detector: "
+                         "15% of the longest series, in [20, 750]; cusum: its warm-up)")
+            ->group(group));
+    configuring.push_back(
+        command->add_option("--window", c.window, "zscore, robust, trend: window in samples")
+            ->group(group));
+    configuring.push_back(
+        command->add_option("--half-life", c.half_life, "ewma: half-life in samples")
+            ->group(group));
+    configuring.push_back(
+        command
+            ->add_option("--sigma", c.sigma,
+                         "zscore, ewma, robust, seasonal: flag |z| >= sigma; cusum: decision "
+                         "threshold h in sd units")
+            ->group(group));
+    configuring.push_back(
+        command
+            ->add_option("--period", c.period,
+                         "seasonal: period in samples (default: found in learning); trend: "
+                         "seasonal period")
+            ->group(group));
+    configuring.push_back(
+        command->add_option("--drift", c.drift, "cusum: allowance k in sd units")->group(group));
+    configuring.push_back(
+        command
+            ->add_option("--significance", c.significance,
+                         "trend: Mann-Kendall p-value at or below which a trend is flagged")
+            ->group(group));
+    configuring.push_back(
+        command
+            ->add_option("--refractory", c.refractory,
+                         "default: samples after an alarm whose scores are damped (one alarm per "
+                         "incident)")
+            ->group(group));
     command
-        ->add_option("--learning", options->learning,
-                     "Samples each series learns from before it is scored (default detector: "
-                     "15% of the longest series, in [20, 750]; cusum: its warm-up)")
-        ->group(group);
-    command->add_option("--window", options->window, "zscore, robust, trend: window in samples")
-        ->group(group);
-    command->add_option("--half-life", options->half_life, "ewma: half-life in samples")
-        ->group(group);
+        ->add_option("--save", options->save,
+                     "After the run, save the detector's state to this file")
+        ->type_name("FILE");
     command
-        ->add_option("--sigma", options->sigma,
-                     "zscore, ewma, robust, seasonal: flag |z| >= sigma; cusum: decision "
-                     "threshold h in sd units")
-        ->group(group);
-    command
-        ->add_option("--period", options->period,
-                     "seasonal: period in samples (default: found in learning); trend: "
-                     "seasonal period")
-        ->group(group);
-    command->add_option("--drift", options->drift, "cusum: allowance k in sd units")->group(group);
-    command
-        ->add_option("--significance", options->significance,
-                     "trend: Mann-Kendall p-value at or below which a trend is flagged")
-        ->group(group);
-    command
-        ->add_option("--refractory", options->refractory,
-                     "default: samples after an alarm whose scores are damped (one alarm per "
-                     "incident)")
-        ->group(group);
+        ->add_option("--load", options->load,
+                     "Start from a detector saved with --save instead of a new one (no "
+                     "detector options then)")
+        ->type_name("FILE");
     command->footer(
         "Output: the input columns, then anomaly_score in [0, 1], is_anomaly (0/1), type and\n"
         "severity (empty unless anomalous). Wide files with several value columns: the\n"
@@ -352,8 +317,15 @@ void add_detect_command(CLI::App& app) {
         "Examples:\n"
         "  augur detect metrics.csv > scored.csv\n"
         "  augur detect --detector robust --window 200 --sigma 4 latency.csv\n"
-        "  cat nab.csv | augur detect - --threshold 0.999");
-    command->callback([options] { run_detect(*options); });
+        "  cat nab.csv | augur detect - --threshold 0.999\n"
+        "  augur detect --detector ewma --save ewma.state monday.csv > monday.scored.csv\n"
+        "  augur detect --load ewma.state --save ewma.state tuesday.csv > tuesday.scored.csv");
+    command->callback([options, configuring] {
+        options->configuring.clear();
+        for (const CLI::Option* o : configuring)
+            if (o->count() > 0) options->configuring.push_back(o->get_name());
+        run_detect(*options);
+    });
 }
 
 } // namespace augur_tool
