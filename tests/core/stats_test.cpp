@@ -369,6 +369,20 @@ TEST_CASE("median_of: equals quantile_sorted(0.5) of the sorted values", "[core]
     }
 }
 
+TEST_CASE("sampling_interval: the median positive gap", "[core][stats]") {
+    using augur::from_epoch_seconds;
+    CHECK(augur::sampling_interval({}) == augur::Duration::zero());
+    const std::vector<augur::Timestamp> one{from_epoch_seconds(5.0)};
+    CHECK(augur::sampling_interval(one) == augur::Duration::zero());
+    // Gaps 60, 0 (left out), 60, 120, 3600: the median of 60, 60, 120, 3600 (upper) is 120.
+    std::vector<augur::Timestamp> times;
+    for (const double t : {0.0, 60.0, 60.0, 120.0, 240.0, 3840.0})
+        times.push_back(from_epoch_seconds(t));
+    CHECK(augur::sampling_interval(times) == std::chrono::seconds(120));
+    times.pop_back(); // gaps 60, 60, 120: 60
+    CHECK(augur::sampling_interval(times) == std::chrono::seconds(60));
+}
+
 TEST_CASE("quantile_sorted: known answers", "[core][stats]") {
     const std::vector<double> xs{1.0, 2.0, 3.0, 4.0, 10.0};
     CHECK(augur::quantile_sorted(xs, 0.0) == 1.0);

@@ -383,21 +383,7 @@ private:
 
     void finish_learning(State& s) const {
         const std::size_t n = s.learn_values.size();
-        // Sampling interval: the median positive gap.
-        std::vector<std::int64_t> gaps;
-        gaps.reserve(n);
-        for (std::size_t i = 1; i < n; ++i) {
-            const std::int64_t g = (s.learn_times[i] - s.learn_times[i - 1]).count();
-            if (g > 0) gaps.push_back(g);
-        }
-        // The upper median (an observed gap, kept integral), not augur::median_of's mean of
-        // the two middle gaps.
-        if (!gaps.empty()) {
-            std::nth_element(gaps.begin(),
-                             gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2),
-                             gaps.end());
-            s.interval_ns = gaps[gaps.size() / 2];
-        }
+        s.interval_ns = sampling_interval(s.learn_times).count();
         std::size_t period = config_.period;
         if (period == 0) {
             period = 1;

@@ -10,6 +10,7 @@
 // MinMax: count, min and max, mergeable.
 // alpha_from_half_life: the one half-life -> smoothing factor conversion of the library.
 // quantile_sorted / median_of: the one definition of a quantile of data (type 7).
+// sampling_interval: the median gap of a series' timestamps.
 // Every update is O(1), noexcept and allocation-free. Queries on an empty state return NaN.
 // Thread-safety: value types, not synchronized; const members may be called concurrently.
 
@@ -23,6 +24,7 @@
 #include <limits>
 #include <numbers>
 #include <span>
+#include <vector>
 
 namespace augur {
 inline namespace v0 {
@@ -253,6 +255,22 @@ inline double quantile_sorted(std::span<const double> sorted, double q) {
     const auto lo = static_cast<std::size_t>(std::floor(h));
     const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
     return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+/// The sampling interval of ascending timestamps: the median positive gap between consecutive
+/// times (the upper median for an even count, so it is a gap that occurred); zero when no
+/// gap is positive. Gaps of 0 (duplicate times) are left out. O(n), allocates the gaps.
+inline Duration sampling_interval(std::span<const Timestamp> times) {
+    std::vector<Duration::rep> gaps;
+    gaps.reserve(times.size());
+    for (std::size_t i = 1; i < times.size(); ++i) {
+        const Duration::rep g = (times[i] - times[i - 1]).count();
+        if (g > 0) gaps.push_back(g);
+    }
+    if (gaps.empty()) return Duration::zero();
+    const auto mid = gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2);
+    std::nth_element(gaps.begin(), mid, gaps.end());
+    return Duration(*mid);
 }
 
 /// The median of `values` (type 7, as quantile_sorted(sorted values, 0.5): the middle value,
