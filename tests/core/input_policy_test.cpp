@@ -3,8 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace {
@@ -175,5 +178,92 @@ TEST_CASE("counters add up over random streams", "[core][input_policy]") {
         REQUIRE(c.seen == 500);
         REQUIRE(c.seen == c.accepted + c.skipped);
         REQUIRE(c.skipped == c.nan + c.infinite + c.out_of_order);
+    }
+}
+
+TEST_CASE("InputGuard: a series limit rejects, skips or evicts the least recently seen",
+          "[core][input_policy]") {
+    auto sample = [](std::uint32_t series, double t) {
+        return augur::Sample{augur::SeriesId{series}, augur::from_epoch_seconds(t), 1.0};
+    };
+    augur::InputPolicy policy;
+    policy.max_series = 2;
+
+    SECTION("evict: the series seen longest ago goes, and is new when it returns") {
+        augur::InputGuard guard(policy);
+        REQUIRE(guard.admit(sample(0, 1)));
+        REQUIRE(guard.admit(sample(1, 1)));
+        REQUIRE(guard.admit(sample(0, 2))); // 0 is now the most recent
+        CHECK_FALSE(guard.evicted());
+        REQUIRE(guard.admit(sample(2, 1)));
+        REQUIRE(guard.evicted() == augur::SeriesId{1});
+        CHECK(guard.live_series() == 2);
+        // 1 returns with an older time: it is new again, so nothing is out of order.
+        REQUIRE(guard.admit(sample(1, 0.5)));
+        REQUIRE(guard.evicted() == augur::SeriesId{0});
+        CHECK(guard.counters().evicted_series == 2);
+        CHECK(guard.counters().over_series_limit == 2);
+        CHECK(guard.counters().accepted == 5);
+        CHECK_THAT(guard.counters().describe(), Catch::Contains("2 series evicted"));
+    }
+    SECTION("skip: samples of new series are dropped and counted") {
+        policy.over_series_limit = augur::SeriesLimitAction::skip;
+        augur::InputGuard guard(policy);
+        REQUIRE(guard.admit(sample(0, 1)));
+        REQUIRE(guard.admit(sample(1, 1)));
+        CHECK_FALSE(guard.admit(sample(2, 1)));
+        CHECK_FALSE(guard.admit(sample(2, 2)));
+        CHECK(guard.admit(sample(0, 2)));
+        CHECK(guard.counters().over_series_limit == 2);
+        CHECK(guard.counters().skipped == 2);
+        CHECK_FALSE(guard.evicted());
+    }
+    SECTION("reject: a new series over the limit throws naming it") {
+        policy.over_series_limit = augur::SeriesLimitAction::reject;
+        augur::InputGuard guard(policy);
+        REQUIRE(guard.admit(sample(0, 1)));
+        REQUIRE(guard.admit(sample(1, 1)));
+        CHECK_THROWS_WITH(guard.admit(sample(7, 1)),
+                          Catch::Contains("series 7") && Catch::Contains("max_series"));
+    }
+    SECTION("parse and validate") {
+        CHECK(augur::parse_series_limit_action("evict") ==
+              augur::SeriesLimitAction::evict_least_recent);
+        CHECK_THROWS_AS(augur::parse_series_limit_action("drop"), augur::invalid_argument);
+        policy.max_series = 0xFFFFFFFFU;
+        CHECK_THROWS_AS(augur::InputGuard(policy), augur::invalid_argument);
+    }
+}
+
+TEST_CASE("InputGuard: with a series limit the live set is always the most recent series",
+          "[core][input_policy]") {
+    // Property over random access patterns: after each admit, the live series are exactly
+    // the `limit` most recently admitted distinct series (a naive model checks it).
+    for (std::uint64_t seed = 0; seed < 50; ++seed) {
+        augur::Rng rng(seed);
+        const std::size_t limit = 1 + seed % 7;
+        augur::InputPolicy policy;
+        policy.max_series = limit;
+        augur::InputGuard guard(policy);
+        std::vector<std::uint32_t> recent; // most recent last, distinct, at most `limit`
+        for (int step = 0; step < 400; ++step) {
+            const auto id = static_cast<std::uint32_t>(rng() % 12);
+            const bool was_live = std::find(recent.begin(), recent.end(), id) != recent.end();
+            std::optional<std::uint32_t> expected_victim;
+            if (!was_live && recent.size() == limit) {
+                expected_victim = recent.front();
+                recent.erase(recent.begin());
+            }
+            std::erase(recent, id);
+            recent.push_back(id);
+            REQUIRE(guard.admit(
+                augur::Sample{augur::SeriesId{id}, augur::from_epoch_seconds(step), 1.0}));
+            if (expected_victim) {
+                REQUIRE(guard.evicted() == augur::SeriesId{*expected_victim});
+            } else {
+                REQUIRE_FALSE(guard.evicted());
+            }
+            REQUIRE(guard.live_series() == recent.size());
+        }
     }
 }

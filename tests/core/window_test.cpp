@@ -335,3 +335,37 @@ TEST_CASE("TimeWindow: invalid configuration throws", "[core][window]") {
     CHECK_THROWS_WITH(TimeWindow<double>(Duration(-5), 10), Catch::Contains("span"));
     CHECK_THROWS_AS(TimeWindow<double>(std::chrono::seconds(1), 0), augur::invalid_argument);
 }
+
+TEST_CASE("RingBuffer: storage grows with the items, and pushes and pops across growth match "
+          "a deque",
+          "[core][window]") {
+    augur::RingBuffer<int> empty(1000);
+    CHECK(empty.allocated_bytes() == 0);
+    for (std::uint64_t seed = 0; seed < 200; ++seed) {
+        augur::Rng rng(seed);
+        const std::size_t capacity = 1 + rng() % 40;
+        augur::RingBuffer<int> ring(capacity);
+        std::deque<int> model;
+        for (int step = 0; step < 300; ++step) {
+            if (!model.empty() && rng() % 3 == 0) {
+                ring.pop_front();
+                model.pop_front();
+            } else {
+                const auto evicted = ring.push(step);
+                model.push_back(step);
+                if (model.size() > capacity) {
+                    REQUIRE(evicted == model.front());
+                    model.pop_front();
+                } else {
+                    REQUIRE_FALSE(evicted);
+                }
+            }
+            REQUIRE(ring.size() == model.size());
+            REQUIRE(std::equal(ring.begin(), ring.end(), model.begin(), model.end()));
+            REQUIRE(ring.allocated_bytes() <= std::max<std::size_t>(8, capacity) * sizeof(int));
+        }
+    }
+    augur::RingBuffer<int> reserved(100);
+    reserved.reserve();
+    CHECK(reserved.allocated_bytes() == 100 * sizeof(int));
+}

@@ -46,6 +46,7 @@
 #include "augur/anomaly/detail/zscore_score.hpp"
 #include "augur/anomaly/detector.hpp"
 #include "augur/anomaly/seasonal.hpp"
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/sample.hpp"
 #include "augur/core/window.hpp"
@@ -56,8 +57,14 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <istream>
 #include <limits>
+#include <memory>
 #include <numbers>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace augur {
@@ -92,6 +99,13 @@ struct DefaultDetectorConfig {
     double season_half_life = 3.0;
     /// Samples between refreshes of the cached quantiles; >= 1.
     std::size_t refresh = 16;
+
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(learning, history, calibration, value_bins, density_window, level_window,
+           seasonal_window, rate_window, refractory, suppression, threshold, min_autocorrelation,
+           season_half_life, refresh);
+    }
 
     /// Throws invalid_argument naming the field on a bad value.
     void validate() const {
@@ -150,18 +164,24 @@ class DefaultDetector {
     static constexpr std::size_t K = DefaultEvidence::count;
 
 public:
-    /// Per-series state.
-    struct State {
+    /// The baselines and histories of a series that has finished learning.
+    struct Model {
         struct Entry {
             double value = 0.0;
             std::uint16_t value_bin = 0;
             std::uint16_t diff_bin = 0;
+            template <class Archive>
+            void archive(Archive& ar) {
+                ar(value, value_bin, diff_bin);
+            }
         };
         struct StatEntry {
             std::array<std::uint16_t, K> bins{};
+            template <class Archive>
+            void archive(Archive& ar) {
+                ar(bins);
+            }
         };
-        std::vector<double> learn_values;
-        std::vector<Timestamp> learn_times;
         RingBuffer<Entry> window{1};
         RingBuffer<StatEntry> stat_window{1};
         detail::DefaultHistogram values;
@@ -179,9 +199,56 @@ public:
         std::size_t overflow = 0; // window values in the two overflow bins
         std::size_t until_refresh = 0;
         std::size_t since_alarm = std::numeric_limits<std::size_t>::max();
-        bool started = false;
-        bool learned = false;
+
+        template <class Archive>
+        void archive(Archive& ar) {
+            ar(window, stat_window, values, diffs, stats, tails, density_mean, level_mean,
+               seasonal_mean, rate_mean, phase_mean, phase_dev, t0, last_time, interval, lo, width,
+               median, spread, diff_spread, last, alpha_season, overflow, until_refresh,
+               since_alarm);
+        }
     };
+
+    /// Per-series state: while learning, the samples so far (a few dozen bytes plus 16 per
+    /// sample); then the Model, on the heap, so a table of many short series stays small.
+    struct State {
+        std::vector<double> learn_values;
+        std::vector<Timestamp> learn_times;
+        std::unique_ptr<Model> model; // set when learning ends
+
+        State() = default;
+        State(const State& o)
+            : learn_values(o.learn_values), learn_times(o.learn_times),
+              model(o.model ? std::make_unique<Model>(*o.model) : nullptr) {}
+        State& operator=(const State& o) {
+            if (this != &o) *this = State(o);
+            return *this;
+        }
+        State(State&&) noexcept = default;
+        State& operator=(State&&) noexcept = default;
+        ~State() = default;
+
+        bool learned() const noexcept { return model != nullptr; }
+
+        template <class Writer>
+        void save_fields(Writer& w) const {
+            w(learn_values, learn_times, learned());
+            if (model) w(*model);
+        }
+        template <class Reader>
+        void load_fields(Reader& r) {
+            r(learn_values, learn_times);
+            model.reset();
+            if (r.template read<bool>()) {
+                model = std::make_unique<Model>();
+                r(*model);
+            }
+        }
+    };
+    static_assert(std::is_nothrow_move_constructible_v<State>);
+
+    /// The type tag of saved detectors (augur/core/archive.hpp).
+    static constexpr std::string_view archive_type = "augur.DefaultDetector";
 
     /// Throws invalid_argument naming the field on a bad configuration.
     explicit DefaultDetector(DefaultDetectorConfig config = {}) : config_(checked(config)) {}
@@ -194,20 +261,25 @@ public:
 
     /// As observe(sample), and fills `evidence` with the statistics behind the score.
     Detection observe(const Sample& sample, DefaultEvidence& evidence) {
-        State& s = states_[sample.series];
-        if (!s.started) start(s);
+        State& state = states_[sample.series];
         const double x = sample.value;
         Detection d;
         d.threshold = config_.threshold;
-        d.learning = !s.learned;
+        d.learning = !state.learned();
         if (std::isnan(x)) return d;
-        if (!s.learned) {
+        if (!state.learned()) {
             if (std::isinf(x)) return d;
-            s.learn_values.push_back(x);
-            s.learn_times.push_back(sample.time);
-            if (s.learn_values.size() >= config_.learning) finish_learning(s);
+            if (state.learn_values.empty()) {
+                const std::size_t initial = std::min<std::size_t>(config_.learning, 16);
+                state.learn_values.reserve(initial);
+                state.learn_times.reserve(initial);
+            }
+            state.learn_values.push_back(x);
+            state.learn_times.push_back(sample.time);
+            if (state.learn_values.size() >= config_.learning) finish_learning(state);
             return d;
         }
+        Model& s = *state.model;
         double p = 1.0;
         if (std::isinf(x)) {
             p = 0.0;
@@ -250,18 +322,92 @@ public:
 
     /// Forgets every series.
     void reset() noexcept { states_.clear(); }
+    /// Forgets one series (it starts learning again if it returns), releasing its memory.
+    void forget(SeriesId series) { states_.erase(series); }
+
+    /// Saves the configuration and every series' state: a detector loaded from it continues
+    /// exactly where this one stopped. O(total history).
+    void save(std::ostream& out) const {
+        write_archive(out, archive_type, 1, [&](ArchiveWriter& w) { w(config_, states_); });
+    }
+    /// Reads what save() wrote; throws data_error naming what is wrong (see archive.hpp),
+    /// including a series whose saved state does not fit the saved configuration.
+    static DefaultDetector load(std::istream& in) {
+        return read_archive(in, archive_type, 1, [](ArchiveReader& r) {
+            auto detector = r.construct<DefaultDetector>(r.read<DefaultDetectorConfig>());
+            r(detector.states_);
+            if (!detector.consistent(detector.states_.prototype()))
+                r.fail("the prototype state is inconsistent");
+            for (std::size_t i = 0; i < detector.states_.size(); ++i)
+                if (!detector.consistent(
+                        *detector.states_.find(SeriesId(static_cast<std::uint32_t>(i)))))
+                    r.fail("series " + std::to_string(i) +
+                           ": the saved state does not fit the saved configuration");
+            return detector;
+        });
+    }
     const DefaultDetectorConfig& config() const noexcept { return config_; }
     double score_threshold() const noexcept { return config_.threshold; }
+
+    /// Bytes of one series' state: sizeof(State) plus the heap it owns (0 if unseen).
+    std::size_t series_bytes(SeriesId series) const noexcept {
+        const State* state = states_.find(series);
+        if (state == nullptr) return 0;
+        std::size_t bytes = sizeof(State) + state->learn_values.capacity() * sizeof(double) +
+                            state->learn_times.capacity() * sizeof(Timestamp);
+        if (const Model* m = state->model.get()) {
+            bytes += sizeof(Model) + m->window.allocated_bytes() +
+                     m->stat_window.allocated_bytes() + m->values.allocated_bytes() +
+                     m->diffs.allocated_bytes() +
+                     (m->phase_mean.capacity() + m->phase_dev.capacity()) * sizeof(double);
+            for (const auto& h : m->stats)
+                bytes += h.allocated_bytes();
+            for (const auto* mean :
+                 {&m->density_mean, &m->level_mean, &m->seasonal_mean, &m->rate_mean})
+                bytes += mean->allocated_bytes();
+        }
+        return bytes;
+    }
 
     /// The seasonal period (samples) found for a series: 0 while learning or if unseen,
     /// 1 when no cycle was found.
     std::size_t period(SeriesId series) const noexcept {
         const State* s = states_.find(series);
-        if (s == nullptr || !s->learned) return 0;
-        return std::max<std::size_t>(1, s->phase_mean.size());
+        if (s == nullptr || !s->learned()) return 0;
+        return std::max<std::size_t>(1, s->model->phase_mean.size());
     }
 
 private:
+    // A loaded state's sizes and bins fit the configuration (so no index leaves its array).
+    bool consistent(const State& state) const {
+        if (!state.learned())
+            return state.learn_values.size() == state.learn_times.size() &&
+                   state.learn_values.size() < config_.learning;
+        if (!state.learn_values.empty() || !state.learn_times.empty()) return false;
+        const Model& s = *state.model;
+        const std::size_t log_bins = detail::DefaultLogBins::count;
+        bool ok = s.window.capacity() == config_.history &&
+                  s.stat_window.capacity() == config_.calibration &&
+                  s.values.bins() == config_.value_bins + 2 && s.values.consistent() &&
+                  s.diffs.bins() == log_bins && s.diffs.consistent() &&
+                  s.density_mean.window() == config_.density_window &&
+                  s.level_mean.window() == config_.level_window &&
+                  s.seasonal_mean.window() == config_.seasonal_window &&
+                  s.rate_mean.window() == config_.rate_window &&
+                  s.phase_mean.size() == s.phase_dev.size() && s.phase_mean.size() != 1 &&
+                  s.interval >= 0 && (s.phase_mean.empty() || s.interval > 0) &&
+                  std::isfinite(s.lo) && s.width > 0.0 && std::isfinite(s.width) &&
+                  s.overflow <= s.window.size();
+        for (const auto& h : s.stats)
+            ok = ok && h.bins() == log_bins && h.consistent();
+        for (const Model::Entry& e : s.window)
+            ok = ok && e.value_bin < config_.value_bins + 2 && e.diff_bin < log_bins;
+        for (const Model::StatEntry& e : s.stat_window)
+            for (const std::uint16_t b : e.bins)
+                ok = ok && b < log_bins;
+        return ok;
+    }
+
     static DefaultDetectorConfig checked(DefaultDetectorConfig c) {
         c.validate();
         return c;
@@ -279,12 +425,10 @@ private:
         }
     }
 
-    void start(State& s) const {
-        s.started = true;
-        s.learn_values.reserve(config_.learning);
-        s.learn_times.reserve(config_.learning);
-        s.window = RingBuffer<State::Entry>(config_.history);
-        s.stat_window = RingBuffer<State::StatEntry>(config_.calibration);
+    // Allocates the baselines and histories when learning ends (they grow with the history).
+    void allocate(Model& s) const {
+        s.window = RingBuffer<Model::Entry>(config_.history);
+        s.stat_window = RingBuffer<Model::StatEntry>(config_.calibration);
         s.values = detail::DefaultHistogram(config_.value_bins + 2);
         s.diffs = detail::DefaultHistogram(detail::DefaultLogBins::count);
         for (auto& h : s.stats)
@@ -293,23 +437,21 @@ private:
         s.level_mean = detail::DefaultRunningMean(config_.level_window);
         s.seasonal_mean = detail::DefaultRunningMean(config_.seasonal_window);
         s.rate_mean = detail::DefaultRunningMean(config_.rate_window);
-        s.phase_mean.reserve(config_.learning / 2);
-        s.phase_dev.reserve(config_.learning / 2);
     }
 
     // Value bins: 0 below the range, 1..value_bins inside, value_bins + 1 above.
-    std::size_t value_bin(const State& s, double x) const noexcept {
+    std::size_t value_bin(const Model& s, double x) const noexcept {
         const double k = std::floor((x - s.lo) / s.width);
         if (!(k >= 0.0)) return 0;
         if (k >= static_cast<double>(config_.value_bins)) return config_.value_bins + 1;
         return static_cast<std::size_t>(k) + 1;
     }
-    double bin_center(const State& s, std::size_t b) const noexcept {
+    double bin_center(const Model& s, std::size_t b) const noexcept {
         return s.lo + (static_cast<double>(b) - 0.5) * s.width;
     }
     bool is_overflow(std::size_t b) const noexcept { return b == 0 || b == config_.value_bins + 1; }
 
-    void set_range(State& s, double lo, double hi) const noexcept {
+    void set_range(Model& s, double lo, double hi) const noexcept {
         constexpr double big = std::numeric_limits<double>::max() / 4;
         lo = std::clamp(lo, -big, big);
         hi = std::clamp(hi, -big, big);
@@ -319,7 +461,7 @@ private:
         s.width = range / static_cast<double>(config_.value_bins);
     }
 
-    std::size_t phase_of(const State& s, Timestamp t) const noexcept {
+    std::size_t phase_of(const Model& s, Timestamp t) const noexcept {
         const std::size_t period = s.phase_mean.size();
         if (period <= 1 || s.interval <= 0) return 0;
         const std::int64_t steps =
@@ -329,13 +471,13 @@ private:
     }
 
     // Seasonal evidence counts once the series has spanned 3 cycles (learning included).
-    bool season_ready(const State& s, Timestamp t) const noexcept {
+    bool season_ready(const Model& s, Timestamp t) const noexcept {
         const auto period = static_cast<std::int64_t>(s.phase_mean.size());
         return period > 1 && (t - s.t0).count() / s.interval >= season_cycles_ * period;
     }
 
     // Recomputes the cached medians, spreads and tail quantiles.
-    void refresh(State& s) const noexcept {
+    void refresh(Model& s) const noexcept {
         s.until_refresh = config_.refresh;
         const double floor_spread = 0.5 * s.width;
         if (s.values.total() > 0) {
@@ -355,7 +497,7 @@ private:
     // The statistics of x against the current baselines and (when `score`) their tail
     // probabilities; then x is learned. Statistics enter the calibration histories only when
     // `calibrate` (not during the warm-up of the replay).
-    void update(State& s, double x, Timestamp t, bool calibrate, DefaultEvidence& e) const {
+    void update(Model& s, double x, Timestamp t, bool calibrate, DefaultEvidence& e) const {
         if (s.until_refresh == 0 || s.values.total() < 16) refresh(s);
         --s.until_refresh;
         // Statistics are capped so that their averages stay finite.
@@ -398,13 +540,13 @@ private:
         }
         u[DefaultEvidence::rate] = s.rate_mean.push(std::min(u[DefaultEvidence::spike], 10.0));
 
-        State::StatEntry se;
+        Model::StatEntry se;
         for (std::size_t k = 0; k < K; ++k) {
             e.probability[k] = s.tails[k].probability(s.stats[k], u[k]);
             if (k == DefaultEvidence::seasonal && !season_ready(s, t)) e.probability[k] = 1.0;
             se.bins[k] = static_cast<std::uint16_t>(detail::DefaultLogBins::bin(u[k]));
         }
-        if (const auto old = s.window.push(State::Entry{x, static_cast<std::uint16_t>(vb),
+        if (const auto old = s.window.push(Model::Entry{x, static_cast<std::uint16_t>(vb),
                                                         static_cast<std::uint16_t>(diff_bin)})) {
             if (is_overflow(old->value_bin)) --s.overflow;
             s.values.add(old->value_bin, -1);
@@ -424,17 +566,17 @@ private:
     }
 
     // Re-ranges the value bins over the values in the window and recounts them. O(history).
-    void rebin(State& s) const noexcept {
+    void rebin(Model& s) const noexcept {
         double lo = std::numeric_limits<double>::infinity();
         double hi = -lo;
-        for (const State::Entry& e : s.window) {
+        for (const Model::Entry& e : s.window) {
             lo = std::min(lo, e.value);
             hi = std::max(hi, e.value);
         }
         set_range(s, lo, hi);
         s.values.clear();
         s.overflow = 0;
-        for (State::Entry& e : s.window) {
+        for (Model::Entry& e : s.window) {
             e.value_bin = static_cast<std::uint16_t>(value_bin(s, e.value));
             if (is_overflow(e.value_bin)) ++s.overflow;
             s.values.add(e.value_bin, 1);
@@ -442,8 +584,12 @@ private:
         s.until_refresh = 0;
     }
 
-    void finish_learning(State& s) const {
-        const std::vector<double>& v = s.learn_values;
+    void finish_learning(State& state) const {
+        auto model = std::make_unique<Model>();
+        Model& s = *model;
+        allocate(s);
+        const std::vector<double>& v = state.learn_values;
+        const std::vector<Timestamp>& times = state.learn_times;
         const std::size_t n = v.size();
         const auto [mn, mx] = std::minmax_element(v.begin(), v.end());
         set_range(s, *mn, *mx);
@@ -451,7 +597,7 @@ private:
         std::vector<std::int64_t> gaps;
         gaps.reserve(n);
         for (std::size_t i = 1; i < n; ++i) {
-            const std::int64_t g = (s.learn_times[i] - s.learn_times[i - 1]).count();
+            const std::int64_t g = (times[i] - times[i - 1]).count();
             if (g > 0) gaps.push_back(g);
         }
         if (!gaps.empty()) {
@@ -459,22 +605,22 @@ private:
             std::nth_element(gaps.begin(), mid, gaps.end());
             s.interval = *mid;
         }
-        s.t0 = s.learn_times.front();
-        learn_season(s);
+        s.t0 = times.front();
+        learn_season(s, v, times);
         // Replay: the first fifth warms the baselines up, the rest also fills the histories.
-        s.learned = true;
         const std::size_t warm = std::max<std::size_t>(20, n / 5);
         DefaultEvidence e;
         for (std::size_t i = 0; i < n; ++i)
-            update(s, v[i], s.learn_times[i], i >= warm, e);
+            update(s, v[i], times[i], i >= warm, e);
         s.until_refresh = 0;
-        std::vector<double>().swap(s.learn_values);
-        std::vector<Timestamp>().swap(s.learn_times);
+        state.model = std::move(model);
+        std::vector<double>().swap(state.learn_values);
+        std::vector<Timestamp>().swap(state.learn_times);
     }
 
     // Finds a daily or weekly cycle in the learning data and initialises the phase baselines.
-    void learn_season(State& s) const {
-        const std::vector<double>& v = s.learn_values;
+    void learn_season(Model& s, const std::vector<double>& v,
+                      const std::vector<Timestamp>& times) const {
         const std::size_t n = v.size();
         if (s.interval <= 0) return;
         double mean = 0.0;
@@ -489,16 +635,15 @@ private:
         for (const Duration span :
              {Duration(std::chrono::hours(24)), Duration(std::chrono::hours(24 * 7))})
             lags.push_back(static_cast<std::size_t>((span.count() + s.interval / 2) / s.interval));
-        const std::size_t period =
-            detail::seasonal_period(detail::seasonal_regular_grid(v, s.learn_times, s.interval),
-                                    lags, config_.min_autocorrelation);
+        const std::size_t period = detail::seasonal_period(
+            detail::seasonal_regular_grid(v, times, s.interval), lags, config_.min_autocorrelation);
         if (period <= 1) return;
         s.phase_mean.assign(period, 0.0);
         s.phase_dev.assign(period, 0.0);
         std::vector<double> count(period, 0.0);
         std::vector<double> abs_dev(period, 0.0);
         for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t p = phase_of(s, s.learn_times[i]);
+            const std::size_t p = phase_of(s, times[i]);
             s.phase_mean[p] += v[i];
             count[p] += 1.0;
         }
@@ -516,7 +661,7 @@ private:
                                      s.phase_mean[(p + after) % period]);
         }
         for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t p = phase_of(s, s.learn_times[i]);
+            const std::size_t p = phase_of(s, times[i]);
             abs_dev[p] += std::fabs(v[i] - s.phase_mean[p]);
         }
         // Deviations pooled over neighbouring phases (+-1 hour at daily periods).

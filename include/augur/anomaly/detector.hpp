@@ -84,7 +84,10 @@ concept StreamingDetector = MetricSink<D> && requires(D& detector, const Sample&
 
 /// Per-series state of a detector, indexed by SeriesId and created on first use from a
 /// prototype (so every series starts from the same configured state).
-/// Access is O(1); a new series costs one copy of the prototype (and may grow the vector).
+/// Access is O(1); a new series costs one copy of the prototype, and the table grows
+/// geometrically (amortized O(1) per new series, whatever the number of series). A series'
+/// memory is sizeof(State) plus what its State allocates; erase() gives the latter back.
+/// States are moved, not copied, when the table grows if State is nothrow movable.
 template <class State>
 class PerSeries {
 public:
@@ -93,17 +96,18 @@ public:
     /// The state of `series`, created from the prototype if new.
     State& operator[](SeriesId series) {
         const std::size_t i = series.index();
-        if (i >= states_.size()) {
-            states_.reserve(std::max(i + 1, states_.size() * 2));
-            while (states_.size() <= i)
-                states_.push_back(prototype_);
-        }
+        if (i >= states_.size()) grow(i + 1);
         return states_[i];
     }
 
     /// The state of `series` if it has one, else nullptr.
     const State* find(SeriesId series) const noexcept {
         return series.index() < states_.size() ? &states_[series.index()] : nullptr;
+    }
+
+    /// Resets `series` to the prototype, releasing what its state allocated.
+    void erase(SeriesId series) {
+        if (series.index() < states_.size()) states_[series.index()] = prototype_;
     }
 
     std::size_t size() const noexcept { return states_.size(); }
@@ -118,6 +122,11 @@ public:
     }
 
 private:
+    void grow(std::size_t n) {
+        if (n > states_.capacity()) states_.reserve(std::max(n, 2 * states_.capacity()));
+        states_.resize(n, prototype_);
+    }
+
     State prototype_;
     std::vector<State> states_;
 };

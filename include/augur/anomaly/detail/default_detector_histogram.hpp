@@ -74,6 +74,27 @@ public:
         total_ = 0;
     }
 
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(counts_, blocks_, total_);
+    }
+    std::size_t allocated_bytes() const noexcept {
+        return (counts_.capacity() + blocks_.capacity()) * sizeof(std::int32_t);
+    }
+    /// The block counts match the bins (checked after loading).
+    bool consistent() const noexcept {
+        if (blocks_.size() != (counts_.size() + block - 1) / block) return false;
+        std::int64_t sum = 0;
+        for (std::size_t b = 0; b < blocks_.size(); ++b) {
+            std::int64_t in_block = 0;
+            for (std::size_t i = b * block; i < std::min(counts_.size(), (b + 1) * block); ++i)
+                in_block += counts_[i];
+            if (in_block != blocks_[b]) return false;
+            sum += in_block;
+        }
+        return sum == total_;
+    }
+
 private:
     std::vector<std::int32_t> counts_;
     std::vector<std::int32_t> blocks_;
@@ -111,6 +132,11 @@ struct DefaultTail {
     double beta = 1.0;
     bool ready = false;
 
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(q95, q99, beta, ready);
+    }
+
     /// Refreshes the quantiles from the histogram `h` of the statistic (log bins). The
     /// exponential tail beyond q99 takes the larger (heavier) of the scales fitted to the
     /// 95-99% and the 99-99.9% quantile gaps, and at least beta_floor * q99.
@@ -143,7 +169,7 @@ public:
     DefaultRunningMean() = default;
     explicit DefaultRunningMean(std::size_t k) : ring_(k) {}
 
-    double push(double x) noexcept {
+    double push(double x) {
         if (const auto old = ring_.push(x)) sum_ -= *old;
         sum_ += x;
         if (!std::isfinite(sum_)) {
@@ -157,6 +183,13 @@ public:
     void clear() noexcept {
         ring_.clear();
         sum_ = 0.0;
+    }
+    std::size_t window() const noexcept { return ring_.capacity(); }
+    std::size_t allocated_bytes() const noexcept { return ring_.allocated_bytes(); }
+
+    template <class Archive>
+    void archive(Archive& ar) {
+        ar(ring_, sum_);
     }
 
 private:
