@@ -248,3 +248,95 @@ TEST_CASE("augur outliers: bad data and bad usage", "[tool][outliers]") {
         CHECK_THAT(r.err, StartsWith("augur: "));
     }
 }
+
+TEST_CASE("augur outliers: --save then --load scores the same", "[tool][outliers]") {
+    if (!outliers_available()) return;
+    Eigen::MatrixXd x;
+    const std::string train = feature_csv(200, 2, 11, x);
+    const fs::path train_file = write_file("train.csv", train);
+    const fs::path fresh_file = write_file("fresh.csv", feature_csv(50, 1, 12, x));
+    const std::string tr = augur_test::quote(train_file.string());
+    const std::string fr = augur_test::quote(fresh_file.string());
+    for (const char* fit :
+         {"--model iforest --seed 3 --contamination 0.05", "--model ocsvm --standardize --nu 0.2",
+          "--model ocsvm --kernel linear --nu 0.3"}) {
+        INFO(fit);
+        const fs::path model = augur_test::scratch() / "model.augur";
+        const std::string m = augur_test::quote(model.string());
+        const Run fitted = augur_test::run_tool(
+            std::string("outliers ") + fit + " --label-column label --flag --save " + m + " " + tr);
+        INFO(fitted.err);
+        REQUIRE(fitted.status == 0);
+        REQUIRE(fs::exists(model));
+        // Scoring the training rows with the saved model gives the fitted run's output.
+        const Run again =
+            augur_test::run_tool("outliers --label-column label --flag --load " + m + " " + tr);
+        INFO(again.err);
+        REQUIRE(again.status == 0);
+        CHECK(again.out == fitted.out);
+        // New rows: scored, the far one the highest.
+        const Run fresh =
+            augur_test::run_tool("outliers --label-column label --load " + m + " " + fr);
+        REQUIRE(fresh.status == 0);
+        const auto rows = parse_csv(fresh.out);
+        REQUIRE(rows.size() == 52);
+        double top = -1e300;
+        std::size_t top_row = 0;
+        for (std::size_t i = 1; i < rows.size(); ++i)
+            if (number(rows[i][3]) > top) {
+                top = number(rows[i][3]);
+                top_row = i;
+            }
+        if (std::string(fit).find("linear") == std::string::npos) CHECK(top_row == 51);
+    }
+}
+
+TEST_CASE("augur outliers: a corrupted or mismatched saved model is exit 1", "[tool][outliers]") {
+    using Catch::Matchers::Contains;
+    using Catch::Matchers::StartsWith;
+    if (!outliers_available()) return;
+    const fs::path data = write_file("small.csv", "a,b\n1,2\n3,4\n5,7\n0,1\n");
+    const std::string d = augur_test::quote(data.string());
+    const fs::path model = augur_test::scratch() / "small.augur";
+    const std::string m = augur_test::quote(model.string());
+    REQUIRE(augur_test::run_tool("outliers --model iforest --save " + m + " " + d).status == 0);
+    const std::string bytes = slurp(model);
+    REQUIRE(bytes.size() > 100);
+
+    std::string damaged = bytes;
+    damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x5A);
+    const fs::path corrupt = write_file("corrupt.augur", damaged);
+    Run r =
+        augur_test::run_tool("outliers --load " + augur_test::quote(corrupt.string()) + " " + d);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, StartsWith("augur: " + corrupt.string() + ": ") && Contains("corrupted"));
+    CHECK(r.out.empty());
+
+    const fs::path truncated = write_file("truncated.augur", bytes.substr(0, bytes.size() - 9));
+    r = augur_test::run_tool("outliers --load " + augur_test::quote(truncated.string()) + " " + d);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, StartsWith("augur: "));
+
+    const fs::path text = write_file("text.augur", "not a model\n");
+    r = augur_test::run_tool("outliers --load " + augur_test::quote(text.string()) + " " + d);
+    CHECK(r.status == 1);
+
+    r = augur_test::run_tool("outliers --load " +
+                             augur_test::quote((augur_test::scratch() / "none.augur").string()) +
+                             " " + d);
+    CHECK(r.status == 1);
+
+    // Other feature columns than the model was fitted on.
+    const fs::path other = write_file("other.csv", "a,c\n1,2\n3,4\n");
+    r = augur_test::run_tool("outliers --load " + m + " " + augur_test::quote(other.string()));
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Contains("a,b") && Contains("a,c"));
+
+    // Fit options do not go with --load; --save and --load do not go together.
+    for (const char* args : {"--model iforest --load ", "--trees 5 --load ",
+                             "--standardize --load ", "--save x.augur --load "}) {
+        INFO(args);
+        r = augur_test::run_tool(std::string("outliers ") + args + m + " " + d);
+        CHECK(r.status == 2);
+    }
+}

@@ -14,14 +14,20 @@
 //
 // Complexity: fit O(trees * psi * log psi) (+ O(n * d) input checks, + one scoring pass when
 // contamination > 0); score O(n * trees * log psi) (times d for Extended), no allocation per
-// row. Memory O(trees * psi). Trees are built and rows scored on `threads` std::threads; the
-// result is the same for any thread count (each tree has its own Rng forked by tree index).
+// row. Memory O(trees * psi). Trees are built and rows scored on `threads` threads
+// (augur::detail::parallel_for); the result is the same for any thread count (each tree has
+// its own Rng forked by tree index).
+// A BatchModel (augur/core/batch_model.hpp): score is higher for more anomalous rows;
+// save/load go through augur/core/archive.hpp, tagged "augur.IsolationForest<SPLIT NAME>".
 // Thread-safety: not synchronized; const members (score, save, ...) may be called
 // concurrently.
 
 #include "augur/anomaly/detail/isolation_tree.hpp"
+#include "augur/core/archive.hpp"
+#include "augur/core/batch_model.hpp"
 #include "augur/core/error.hpp"
 #include "augur/core/random.hpp"
+#include "augur/detail/parallel.hpp"
 
 #include <Eigen/Core>
 
@@ -30,14 +36,13 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <istream>
 #include <limits>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -63,8 +68,10 @@ inline double average_path_length(std::size_t n) noexcept {
 ///    threshold (<= goes left); it must be finite for finite rows and safe for index 0;
 ///  - `static bool valid_index(std::uint32_t index, std::size_t features,
 ///    std::size_t coefficient_count)`: whether a loaded split index is in range.
-/// Optional: `void validate(std::size_t features) const` (throws invalid_argument),
-/// `void save(std::ostream&) const` and `static S load(std::istream&)` for configuration.
+/// Optional: `void validate(std::size_t features) const` (throws invalid_argument), and
+/// configuration saved with the model: `void save_fields(ArchiveWriter&) const` with
+/// `void load_fields(ArchiveReader&)`, or a symmetric `template <class A> void archive(A&)`
+/// (augur/core/archive.hpp). A stateless policy needs neither.
 template <class S>
 concept IsolationSplitPolicy = std::copyable<S> &&
     requires(const S& policy, const IsolationNodeView& node, Rng& rng,
@@ -199,15 +206,29 @@ struct Extended {
         return std::size_t{index} + features <= coefficient_count;
     }
 
-    void save(std::ostream& out) const { detail::BinaryWriter(out).u64(extension_level); }
-
-    static Extended load(std::istream& in) {
-        const std::uint64_t level = detail::BinaryReader(in, "IsolationForest::load").u64();
-        if (level != std::uint64_t{full} && level > (std::uint64_t{1} << 32))
-            throw data_error("IsolationForest::load: bad extension_level " + std::to_string(level));
-        return Extended{static_cast<std::size_t>(level)};
+    /// Saved with the model (augur/core/archive.hpp).
+    void save_fields(ArchiveWriter& w) const { w(static_cast<std::uint64_t>(extension_level)); }
+    /// Loads extension_level: Extended::full or below 2^32, else data_error.
+    void load_fields(ArchiveReader& r) {
+        const auto level = r.read<std::uint64_t>();
+        r.require(level == std::uint64_t{full} || level < (std::uint64_t{1} << 32),
+                  "bad extension_level " + std::to_string(level));
+        extension_level = static_cast<std::size_t>(level);
     }
 };
+
+namespace detail {
+/// Whether a split policy has configuration to save with the model.
+template <class S>
+concept SplitHasArchive = requires(const S& cs, S& s, ArchiveWriter& w, ArchiveReader& r) {
+    cs.save_fields(w);
+    s.load_fields(r);
+}
+|| requires(S& s, ArchiveWriter& w, ArchiveReader& r) {
+    s.archive(w);
+    s.archive(r);
+};
+} // namespace detail
 
 static_assert(IsolationSplitPolicy<AxisParallel>);
 static_assert(IsolationSplitPolicy<Extended>);
@@ -301,19 +322,18 @@ public:
         const std::size_t depth_limit = detail::ceil_log2(psi);
         std::vector<detail::IsolationTree> trees(config_.trees);
         const Rng root{config_.seed};
-        const std::size_t workers = worker_count(config_.trees);
-        run_workers(workers, [&](std::size_t worker) {
+        // One task per tree, each with its own Rng forked by tree index: the forest does not
+        // depend on the thread count.
+        detail::parallel_for(config_.trees, config_.threads, [&](std::size_t t) {
             detail::IsolationTreeScratch scratch;
             scratch.data.resize(psi * d);
-            for (std::size_t t = worker; t < trees.size(); t += workers) {
-                Rng rng = root.fork(t);
-                detail::sample_without_replacement(rng, n, psi, scratch.chosen, scratch.table);
-                for (std::size_t j = 0; j < psi; ++j)
-                    for (std::size_t f = 0; f < d; ++f)
-                        scratch.data[j * d + f] = X(static_cast<Eigen::Index>(scratch.chosen[j]),
-                                                    static_cast<Eigen::Index>(f));
-                trees[t] = detail::grow_isolation_tree(split_, psi, d, depth_limit, rng, scratch);
-            }
+            Rng rng = root.fork(t);
+            detail::sample_without_replacement(rng, n, psi, scratch.chosen, scratch.table);
+            for (std::size_t j = 0; j < psi; ++j)
+                for (std::size_t f = 0; f < d; ++f)
+                    scratch.data[j * d + f] = X(static_cast<Eigen::Index>(scratch.chosen[j]),
+                                                static_cast<Eigen::Index>(f));
+            trees[t] = detail::grow_isolation_tree(split_, psi, d, depth_limit, rng, scratch);
         });
 
         trees_ = std::move(trees);
@@ -331,7 +351,7 @@ public:
     }
 
     /// Anomaly score s(x) = 2^(-E[h(x)] / c(psi)) in (0, 1] per row; higher = more anomalous.
-    /// Precondition (AUGUR_ASSERT): fitted, X.cols() == features(). Non-finite values throw
+    /// Precondition (AUGUR_ASSERT): fitted, X.cols() == n_features(). Non-finite values throw
     /// data_error.
     Eigen::VectorXd score(const Eigen::MatrixXd& X) const {
         AUGUR_ASSERT(fitted(), "IsolationForest::score: the forest is not fitted");
@@ -341,15 +361,34 @@ public:
         const auto n = static_cast<std::size_t>(X.rows());
         Eigen::VectorXd out(X.rows());
         if (n == 0) return out;
-        constexpr std::size_t rows_per_worker = 2048;
-        const std::size_t workers = worker_count((n + rows_per_worker - 1) / rows_per_worker);
-        const std::size_t chunk = (n + workers - 1) / workers;
-        run_workers(workers, [&](std::size_t worker) {
-            const std::size_t begin = std::min(n, worker * chunk);
-            const std::size_t end = std::min(n, begin + chunk);
-            score_rows(X, begin, end, out.data());
-        });
+        // Blocks of rows scored independently (each row's score depends only on the row).
+        constexpr std::size_t rows_per_task = 2048;
+        detail::parallel_for((n + rows_per_task - 1) / rows_per_task, config_.threads,
+                             [&](std::size_t task) {
+                                 const std::size_t begin = task * rows_per_task;
+                                 const std::size_t end = std::min(n, begin + rows_per_task);
+                                 score_rows(X, begin, end, out.data());
+                             });
         return out;
+    }
+
+    /// score(X) for one row of n_features() values (bit-identical to the batch form); no
+    /// allocation, O(trees * log psi). Same preconditions; a non-finite value is data_error.
+    double score(std::span<const double> row) const {
+        AUGUR_ASSERT(fitted(), "IsolationForest::score: the forest is not fitted");
+        AUGUR_ASSERT(row.size() == features_,
+                     "IsolationForest::score: row length differs from the fitted data");
+        for (std::size_t f = 0; f < row.size(); ++f)
+            if (!std::isfinite(row[f]))
+                throw data_error(std::string("IsolationForest::score: ") +
+                                 (std::isnan(row[f]) ? "NaN" : "infinite value") + " at column " +
+                                 std::to_string(f + 1));
+        double sum = 0.0;
+        for (const auto& tree : trees_)
+            descend<1>(tree, row.data(), features_, &sum);
+        const double normalizer =
+            static_cast<double>(trees_.size()) * detail::average_path_length(sample_size_);
+        return std::exp2(-sum / normalizer);
     }
 
     /// scikit-learn's score_samples: -score(X) (lower = more anomalous).
@@ -373,8 +412,8 @@ public:
     /// percentile of the training score_samples.
     double offset() const noexcept { return offset_; }
     bool fitted() const noexcept { return !trees_.empty(); }
-    /// Number of columns seen at fit (0 before).
-    std::size_t features() const noexcept { return features_; }
+    /// Number of columns seen at fit (0 before): the width score() expects.
+    std::size_t n_features() const noexcept { return features_; }
     /// The subsample size used: min(max_samples, rows at fit) (0 before fit).
     std::size_t sample_size() const noexcept { return sample_size_; }
     /// Total nodes over all trees (0 before fit).
@@ -388,119 +427,101 @@ public:
     const Split& split() const noexcept { return split_; }
     Split& split() noexcept { return split_; }
 
-    /// Writes the model (fitted or not) in augur's binary format: magic "AUGURIF", format
-    /// version, split policy name and configuration, config, fitted state and trees; numbers
-    /// little-endian. Throws augur::error when the stream fails.
-    void save(std::ostream& out) const {
-        detail::BinaryWriter w(out);
-        w.bytes(std::string_view("AUGURIF\0", 8));
-        w.u32(format_version);
-        w.string(Split::name());
-        if constexpr (requires { split_.save(out); }) split_.save(out);
-        w.u64(config_.trees);
-        w.u64(config_.max_samples);
-        w.f64(config_.contamination);
-        w.u64(config_.seed);
-        w.u64(config_.threads);
-        w.u64(features_);
-        w.u64(sample_size_);
-        w.f64(offset_);
-        w.u64(trees_.size());
-        for (const auto& tree : trees_) {
-            w.u64(tree.nodes.size());
-            for (std::size_t i = 0; i < tree.nodes.size(); ++i) {
-                w.f64(tree.nodes[i].threshold);
-                w.u32(tree.nodes[i].index);
-                w.u32(tree.nodes[i].left);
-                w.u32(tree.size[i]);
-            }
-            w.u64(tree.coefficients.size());
-            for (const double c : tree.coefficients)
-                w.f64(c);
-        }
-        w.bytes(std::string_view("END\0", 4));
-        if (!out) throw error("IsolationForest::save: write failed");
+    /// The archive type tag: "augur.IsolationForest<" + Split::name() + ">".
+    static std::string type_tag() {
+        return "augur.IsolationForest<" + std::string(Split::name()) + ">";
     }
 
-    /// Reads a model written by save(). Throws data_error for a wrong magic, format version or
-    /// split policy, an invalid configuration or tree, or truncated input.
-    static IsolationForest load(std::istream& in) {
-        detail::BinaryReader r(in, "IsolationForest::load");
-        if (r.bytes(8) != std::string_view("AUGURIF\0", 8))
-            r.fail("not an augur isolation forest (bad magic)");
-        const std::uint32_t version = r.u32();
-        if (version != format_version)
-            r.fail("unsupported format version " + std::to_string(version) + " (this build reads " +
-                   std::to_string(format_version) + ")");
-        const std::string name = r.string(256);
-        if (name != Split::name())
-            r.fail("the model uses split policy '" + name + "', not '" +
-                   std::string(Split::name()) + "'");
-        Split split{};
-        if constexpr (requires { Split::load(in); }) split = Split::load(in);
+    /// Writes the model (fitted or not) as an augur archive (augur/core/archive.hpp) tagged
+    /// type_tag(), version format_version: the split policy's configuration, the config, the
+    /// fitted state and the trees. O(size of the model). Throws augur::error when the stream
+    /// fails.
+    void save(std::ostream& out) const {
+        write_archive(out, type_tag(), format_version, [&](ArchiveWriter& w) {
+            if constexpr (detail::SplitHasArchive<Split>) w(split_);
+            w(std::uint64_t{config_.trees}, std::uint64_t{config_.max_samples},
+              config_.contamination, config_.seed, std::uint64_t{config_.threads});
+            w(std::uint64_t{features_}, std::uint64_t{sample_size_}, offset_,
+              std::uint64_t{trees_.size()});
+            for (const auto& tree : trees_) {
+                w.write_size(tree.nodes.size());
+                for (std::size_t i = 0; i < tree.nodes.size(); ++i)
+                    w(tree.nodes[i].threshold, tree.nodes[i].index, tree.nodes[i].left,
+                      tree.size[i]);
+                w(tree.coefficients);
+            }
+        });
+    }
 
-        IsolationForestConfig config;
-        config.trees = static_cast<std::size_t>(r.u64());
-        config.max_samples = static_cast<std::size_t>(r.u64());
-        config.contamination = r.f64();
-        config.seed = r.u64();
-        config.threads = static_cast<std::size_t>(r.u64());
-        try {
-            config.validate();
-        } catch (const invalid_argument& e) {
-            r.fail(std::string("bad configuration: ") + e.what());
-        }
-        IsolationForest forest{config, std::move(split)};
-        const std::uint64_t features = r.u64();
-        const std::uint64_t sample_size = r.u64();
-        const double offset = r.f64();
-        const std::uint64_t tree_count = r.u64();
-        if (tree_count == 0) {
-            if (features != 0 || sample_size != 0) r.fail("inconsistent unfitted model");
-        } else {
-            if (tree_count != config.trees)
-                r.fail("tree count " + std::to_string(tree_count) + " differs from config");
-            if (features < 1 || features > (std::uint64_t{1} << 24))
-                r.fail("bad feature count " + std::to_string(features));
-            if (sample_size < 2 || sample_size > config.max_samples)
-                r.fail("bad sample size " + std::to_string(sample_size));
-            if (!std::isfinite(offset)) r.fail("offset is not finite");
+    /// Reads a model written by save() with the same Split policy. Throws data_error for
+    /// anything wrong: not an archive, another type or split policy, a newer version, a
+    /// corrupted or truncated file, an invalid configuration, or trees that are not
+    /// well-formed (children in range and reached once, depth within the height limit, leaf
+    /// sizes adding up to the subsample size, split indices valid for the policy).
+    static IsolationForest load(std::istream& in) {
+        return read_archive(in, type_tag(), format_version, [](ArchiveReader& r) {
+            Split split{};
+            if constexpr (detail::SplitHasArchive<Split>) r(split);
+            IsolationForestConfig config;
+            config.trees = static_cast<std::size_t>(r.read<std::uint64_t>());
+            config.max_samples = static_cast<std::size_t>(r.read<std::uint64_t>());
+            config.contamination = r.read<double>();
+            config.seed = r.read<std::uint64_t>();
+            config.threads = static_cast<std::size_t>(r.read<std::uint64_t>());
+            auto forest = r.construct<IsolationForest>(config, std::move(split));
+            const auto features = r.read<std::uint64_t>();
+            const auto sample_size = r.read<std::uint64_t>();
+            const double offset = r.read<double>();
+            const auto tree_count = r.read<std::uint64_t>();
+            if (tree_count == 0) {
+                r.require(features == 0 && sample_size == 0, "inconsistent unfitted model");
+                return forest;
+            }
+            r.require(tree_count == config.trees,
+                      "tree count " + std::to_string(tree_count) + " differs from config");
+            r.require(features >= 1 && features <= (std::uint64_t{1} << 24),
+                      "bad feature count " + std::to_string(features));
+            r.require(sample_size >= 2 && sample_size <= config.max_samples,
+                      "bad sample size " + std::to_string(sample_size));
+            r.require(std::isfinite(offset), "offset is not finite");
             const auto d = static_cast<std::size_t>(features);
+            if constexpr (requires { forest.split_.validate(d); }) {
+                try {
+                    forest.split_.validate(d);
+                } catch (const invalid_argument& e) {
+                    r.fail(std::string("split policy rejects the feature count: ") + e.what());
+                }
+            }
             const std::size_t depth_limit =
                 detail::ceil_log2(static_cast<std::size_t>(sample_size));
             const std::uint64_t max_nodes = (std::uint64_t{2} << depth_limit) - 1;
             forest.trees_.resize(static_cast<std::size_t>(tree_count));
             for (auto& tree : forest.trees_) {
-                const std::uint64_t count = r.u64();
-                if (count < 1 || count > max_nodes)
-                    r.fail("bad node count " + std::to_string(count));
-                tree.nodes.resize(static_cast<std::size_t>(count));
-                tree.path_length.resize(static_cast<std::size_t>(count));
-                tree.size.resize(static_cast<std::size_t>(count));
-                for (std::size_t i = 0; i < count; ++i) {
-                    tree.nodes[i].threshold = r.f64();
-                    tree.nodes[i].index = r.u32();
-                    tree.nodes[i].left = r.u32();
-                    tree.size[i] = r.u32();
-                }
-                const std::uint64_t coefficient_count = r.u64();
-                if (coefficient_count < d || coefficient_count > (count + 1) * d)
-                    r.fail("bad coefficient count " + std::to_string(coefficient_count));
-                tree.coefficients.resize(static_cast<std::size_t>(coefficient_count));
-                for (auto& c : tree.coefficients) {
-                    c = r.f64();
-                    if (!std::isfinite(c)) r.fail("coefficient is not finite");
-                }
+                // threshold (8) + index (4) + left (4) + size (4) bytes per node.
+                const std::size_t count = r.read_size(20);
+                r.require(count >= 1 && count <= max_nodes,
+                          "bad node count " + std::to_string(count));
+                tree.nodes.resize(count);
+                tree.path_length.resize(count);
+                tree.size.resize(count);
+                for (std::size_t i = 0; i < count; ++i)
+                    r(tree.nodes[i].threshold, tree.nodes[i].index, tree.nodes[i].left,
+                      tree.size[i]);
+                r(tree.coefficients);
+                const std::size_t coefficient_count = tree.coefficients.size();
+                r.require(coefficient_count >= d && coefficient_count <= (count + 1) * d,
+                          "bad coefficient count " + std::to_string(coefficient_count));
+                for (const double c : tree.coefficients)
+                    r.require(std::isfinite(c), "coefficient is not finite");
                 for (std::size_t f = 0; f < d; ++f)
-                    if (tree.coefficients[f] != 0.0) r.fail("leaf coefficients are not zero");
+                    r.require(tree.coefficients[f] == 0.0, "leaf coefficients are not zero");
                 check_tree(tree, d, static_cast<std::size_t>(sample_size), depth_limit, r);
             }
             forest.features_ = d;
             forest.sample_size_ = static_cast<std::size_t>(sample_size);
             forest.offset_ = offset;
-        }
-        if (r.bytes(4) != std::string_view("END\0", 4)) r.fail("bad end marker");
-        return forest;
+            return forest;
+        });
     }
 
 private:
@@ -528,7 +549,7 @@ private:
     // after their parent, each node reached once, depth within the limit, leaf sizes adding
     // up to the subsample size.
     static void check_tree(detail::IsolationTree& tree, std::size_t d, std::size_t sample_size,
-                           std::size_t depth_limit, const detail::BinaryReader& r) {
+                           std::size_t depth_limit, const ArchiveReader& r) {
         const std::size_t count = tree.nodes.size();
         std::vector<std::uint8_t> parents(count, 0);
         std::vector<std::uint32_t> depth(count, 0);
@@ -558,39 +579,6 @@ private:
             }
         }
         if (samples != sample_size) r.fail("leaf sizes do not add up to the sample size");
-    }
-
-    std::size_t worker_count(std::size_t tasks) const noexcept {
-        std::size_t threads = config_.threads;
-        if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-        return std::max<std::size_t>(1, std::min(threads, tasks));
-    }
-
-    // Runs work(0 .. workers - 1), workers - 1 of them on new threads; rethrows the first
-    // exception.
-    template <class Work>
-    static void run_workers(std::size_t workers, Work&& work) {
-        if (workers <= 1) {
-            work(std::size_t{0});
-            return;
-        }
-        std::vector<std::exception_ptr> errors(workers);
-        std::vector<std::thread> threads;
-        threads.reserve(workers - 1);
-        auto guarded = [&](std::size_t worker) {
-            try {
-                work(worker);
-            } catch (...) {
-                errors[worker] = std::current_exception();
-            }
-        };
-        for (std::size_t w = 1; w < workers; ++w)
-            threads.emplace_back(guarded, w);
-        guarded(0);
-        for (auto& thread : threads)
-            thread.join();
-        for (const auto& e : errors)
-            if (e) std::rethrow_exception(e);
     }
 
     template <std::size_t Lanes>
@@ -644,6 +632,9 @@ private:
     std::size_t sample_size_ = 0;
     double offset_ = -0.5;
 };
+
+static_assert(BatchModel<IsolationForest<>>);
+static_assert(BatchModel<IsolationForest<Extended>>);
 
 } // namespace v0
 } // namespace augur

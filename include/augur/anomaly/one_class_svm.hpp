@@ -23,12 +23,17 @@
 // Complexity: fit costs O(iterations * l) for the solver plus O(l * d) per kernel column that
 // is not in the cache (cache_mb, default 200 MB, holds cache_mb * 2^18 floats); iterations grow
 // roughly linearly with l. Memory O(l * d + cache). Scoring costs O(n_sv * d) per row.
+// A BatchModel (augur/core/batch_model.hpp): score = -decision_function, higher = more
+// anomalous; decision_function / score_samples / predict keep scikit-learn's signs. save/load
+// go through augur/core/archive.hpp, tagged "augur.OneClassSvm<KERNEL NAME>", with the kernel's
+// parameters, so load(in) needs no kernel argument.
 // Thread-safety: not synchronized; const members (scoring, accessors, save) may be called
 // concurrently.
 
-#include "augur/anomaly/detail/svm_io.hpp"
 #include "augur/anomaly/detail/svm_kernel_matrix.hpp"
 #include "augur/anomaly/detail/svm_solver.hpp"
+#include "augur/core/archive.hpp"
+#include "augur/core/batch_model.hpp"
 #include "augur/core/error.hpp"
 
 #include <Eigen/Core>
@@ -145,6 +150,15 @@ struct OneClassSvmConfig {
 };
 
 namespace detail {
+
+/// Concatenates string-like parts by appending (no `"literal" + std::string` temporaries, which
+/// trip GCC 12's -Wrestrict false positive at -O3).
+template <class... Parts>
+std::string svm_message(const Parts&... parts) {
+    std::string out;
+    (out.append(std::string_view(parts)), ...);
+    return out;
+}
 
 /// Throws data_error at the first non-finite entry ("row R, column C", 1-based, in the message)
 /// or for an empty matrix.
@@ -288,6 +302,20 @@ public:
         return out;
     }
 
+    /// The BatchModel score, higher = more anomalous: -decision_function(x) = rho - sum_i a_i
+    /// K(sv_i, x) per row (> 0 outside the learned region). Same preconditions and cost.
+    Eigen::VectorXd score(const Eigen::MatrixXd& x) const { return -decision_function(x); }
+
+    /// score(x) for one row of n_features() values. Equal to the batch form up to rounding
+    /// (the matrix product of a single row takes another Eigen kernel). O(n_sv * d).
+    double score(std::span<const double> row) const {
+        AUGUR_ASSERT(row.size() == n_features_,
+                     "OneClassSvm: the row must have n_features() values");
+        const Eigen::MatrixXd x =
+            Eigen::Map<const Eigen::RowVectorXd>(row.data(), static_cast<Eigen::Index>(row.size()));
+        return score(x)[0];
+    }
+
     /// +1 for inliers (decision > 0), -1 otherwise (0 included), like LIBSVM's and
     /// scikit-learn's predict.
     Eigen::VectorXi predict(const Eigen::MatrixXd& x) const {
@@ -318,143 +346,80 @@ public:
     const OneClassSvmConfig& config() const noexcept { return config_; }
     const Kernel& kernel() const noexcept { return kernel_; }
 
-    /// Writes the fitted model as versioned text (exact round trip of every number).
-    void save(std::ostream& out) const {
-        AUGUR_ASSERT(fitted(), "OneClassSvm::save: nothing fitted");
-        using detail::svm_write_number;
-        out << format_tag << ' ' << format_version << "\nkernel " << Kernel::name();
-        const std::vector<double> params = kernel_.parameters();
-        out << "\nkernel_parameters " << params.size();
-        for (double p : params) {
-            out << ' ';
-            svm_write_number(out, p);
-        }
-        out << "\nnu ";
-        svm_write_number(out, config_.nu);
-        out << "\nconfig_gamma ";
-        svm_write_number(out, config_.gamma);
-        out << "\ntolerance ";
-        svm_write_number(out, config_.tolerance);
-        out << "\ncache_mb " << config_.cache_mb << "\nmax_iterations " << config_.max_iterations
-            << "\nshrinking " << (config_.shrinking ? 1 : 0) << "\ngamma ";
-        svm_write_number(out, gamma_);
-        out << "\nrho ";
-        svm_write_number(out, rho_);
-        out << "\nobjective ";
-        svm_write_number(out, objective_);
-        out << "\niterations " << iterations_ << "\nconverged " << (converged_ ? 1 : 0)
-            << "\nn_features " << n_features_ << "\nsupport_vectors " << support_.size() << '\n';
-        for (std::size_t k = 0; k < support_.size(); ++k) {
-            const auto row = static_cast<Eigen::Index>(k);
-            out << support_[k] << ' ';
-            svm_write_number(out, dual_coef_[row]);
-            for (Eigen::Index c = 0; c < support_vectors_.cols(); ++c) {
-                out << ' ';
-                svm_write_number(out, support_vectors_(row, c));
-            }
-            out << '\n';
-        }
-        out << "end\n";
-        if (!out) throw error("OneClassSvm::save: write failed");
+    /// The archive type tag: "augur.OneClassSvm<" + Kernel::name() + ">".
+    static std::string type_tag() {
+        return "augur.OneClassSvm<" + std::string(Kernel::name()) + ">";
     }
 
-    /// Reads a model written by save() for the same kernel type; throws data_error (with the
-    /// line) on any mismatch, a newer version, or a malformed or truncated input.
+    /// Writes the model (fitted or not) as an augur archive (augur/core/archive.hpp) tagged
+    /// type_tag(): the kernel's parameters, the config, and the fitted state (support vectors,
+    /// coefficients, rho). Every number round-trips exactly. O(n_sv * d). Throws augur::error
+    /// when the stream fails.
+    void save(std::ostream& out) const {
+        write_archive(out, type_tag(), format_version, [&](ArchiveWriter& w) {
+            w(kernel_.parameters());
+            w(config_.nu, config_.gamma, config_.tolerance, std::uint64_t{config_.cache_mb},
+              std::uint64_t{config_.max_iterations}, config_.shrinking);
+            w(gamma_, rho_, objective_, std::uint64_t{iterations_}, converged_,
+              std::uint64_t{n_features_});
+            std::vector<std::uint64_t> support(support_.begin(), support_.end());
+            w(support, dual_coef_, support_vectors_);
+        });
+    }
+
+    /// Reads a model written by save(): the kernel (a default-constructed `kernel`, or the one
+    /// given) takes the saved parameters, so no kernel argument is needed. Throws data_error
+    /// for anything wrong: not an archive, another kernel type, a newer version, a corrupted
+    /// or truncated file, an invalid configuration or kernel parameters, or an inconsistent
+    /// fitted state (shapes, coefficients outside (0, 1], indices not increasing, non-finite
+    /// numbers).
     static OneClassSvm load(std::istream& in, Kernel kernel = {}) {
-        detail::SvmTextReader reader(in, "OneClassSvm::load");
-        if (reader.word() != format_tag) reader.fail("not a saved OneClassSvm");
-        const std::uint64_t version = reader.count();
-        if (version != format_version)
-            reader.fail(
-                detail::svm_message("unsupported format version ", std::to_string(version)));
-        reader.expect("kernel");
-        const std::string_view kernel_name = reader.word();
-        if (kernel_name != Kernel::name())
-            reader.fail(detail::svm_message("saved with kernel '", kernel_name, "', loading as '",
-                                            Kernel::name(), "'"));
-        reader.expect("kernel_parameters");
-        const std::uint64_t n_params = reader.count();
-        if (n_params > 1024) reader.fail("too many kernel parameters");
-        std::vector<double> params;
-        for (std::uint64_t i = 0; i < n_params; ++i)
-            params.push_back(reader.number());
-        if (!kernel.set_parameters(params)) reader.fail("invalid kernel parameters");
-
-        OneClassSvmConfig config;
-        reader.expect("nu");
-        config.nu = reader.number();
-        reader.expect("config_gamma");
-        config.gamma = reader.number();
-        reader.expect("tolerance");
-        config.tolerance = reader.number();
-        reader.expect("cache_mb");
-        config.cache_mb = static_cast<std::size_t>(reader.count());
-        reader.expect("max_iterations");
-        config.max_iterations = static_cast<std::size_t>(reader.count());
-        reader.expect("shrinking");
-        config.shrinking = read_flag(reader);
-        try {
-            config.validate();
-        } catch (const invalid_argument& e) {
-            reader.fail(e.what());
-        }
-
-        OneClassSvm model(config, std::move(kernel));
-        reader.expect("gamma");
-        model.gamma_ = reader.number();
-        reader.expect("rho");
-        model.rho_ = reader.number();
-        reader.expect("objective");
-        model.objective_ = reader.number();
-        reader.expect("iterations");
-        model.iterations_ = static_cast<std::size_t>(reader.count());
-        reader.expect("converged");
-        model.converged_ = read_flag(reader);
-        reader.expect("n_features");
-        const std::uint64_t d = reader.count();
-        if (d < 1 || d > (std::uint64_t{1} << 24)) reader.fail("n_features out of range");
-        reader.expect("support_vectors");
-        const std::uint64_t n_sv = reader.count();
-        if (n_sv < 1) reader.fail("a fitted model has at least one support vector");
-
-        std::vector<std::size_t> support;
-        std::vector<double> coef;
-        std::vector<double> values;
-        for (std::uint64_t k = 0; k < n_sv; ++k) {
-            const std::uint64_t index = reader.count();
-            if (!support.empty() && index <= support.back())
-                reader.fail("support vector indices must increase");
-            support.push_back(static_cast<std::size_t>(index));
-            const double a = reader.number();
-            if (!(a > 0.0 && a <= 1.0)) reader.fail("coefficient outside (0, 1]");
-            coef.push_back(a);
-            for (std::uint64_t c = 0; c < d; ++c)
-                values.push_back(reader.number());
-        }
-        reader.expect("end");
-        reader.expect_end();
-
-        const auto rows = static_cast<Eigen::Index>(n_sv);
-        const auto cols = static_cast<Eigen::Index>(d);
-        model.support_ = std::move(support);
-        model.dual_coef_ = Eigen::Map<const Eigen::VectorXd>(coef.data(), rows);
-        model.support_vectors_ = Eigen::Map<
-            const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-            values.data(), rows, cols);
-        model.sv_sq_norms_ = model.support_vectors_.rowwise().squaredNorm();
-        model.n_features_ = static_cast<std::size_t>(d);
-        return model;
+        return read_archive(in, type_tag(), format_version, [&](ArchiveReader& r) {
+            const auto params = r.read<std::vector<double>>();
+            r.require(kernel.set_parameters(params), "invalid kernel parameters");
+            OneClassSvmConfig config;
+            config.nu = r.read<double>();
+            config.gamma = r.read<double>();
+            config.tolerance = r.read<double>();
+            config.cache_mb = static_cast<std::size_t>(r.read<std::uint64_t>());
+            config.max_iterations = static_cast<std::size_t>(r.read<std::uint64_t>());
+            config.shrinking = r.read<bool>();
+            auto model = r.construct<OneClassSvm>(config, std::move(kernel));
+            model.gamma_ = r.finite("gamma");
+            model.rho_ = r.finite("rho");
+            model.objective_ = r.finite("objective");
+            model.iterations_ = static_cast<std::size_t>(r.read<std::uint64_t>());
+            model.converged_ = r.read<bool>();
+            const auto d = r.read<std::uint64_t>();
+            r.require(d <= (std::uint64_t{1} << 24), "n_features out of range");
+            const auto support = r.read<std::vector<std::uint64_t>>();
+            r(model.dual_coef_, model.support_vectors_);
+            const auto n_sv = static_cast<Eigen::Index>(support.size());
+            if (d == 0) {
+                r.require(n_sv == 0 && model.dual_coef_.size() == 0 &&
+                              model.support_vectors_.size() == 0,
+                          "an unfitted model has support vectors");
+                return model;
+            }
+            r.require(n_sv >= 1, "a fitted model has at least one support vector");
+            r.require(model.dual_coef_.size() == n_sv && model.support_vectors_.rows() == n_sv &&
+                          model.support_vectors_.cols() == static_cast<Eigen::Index>(d),
+                      "support vectors, coefficients and n_features disagree");
+            for (std::size_t k = 1; k < support.size(); ++k)
+                r.require(support[k] > support[k - 1], "support vector indices must increase");
+            for (Eigen::Index k = 0; k < n_sv; ++k)
+                r.require(model.dual_coef_[k] > 0.0 && model.dual_coef_[k] <= 1.0,
+                          "coefficient outside (0, 1]");
+            r.require(model.support_vectors_.allFinite(), "a support vector is not finite");
+            model.support_.assign(support.begin(), support.end());
+            model.sv_sq_norms_ = model.support_vectors_.rowwise().squaredNorm();
+            model.n_features_ = static_cast<std::size_t>(d);
+            return model;
+        });
     }
 
 private:
-    static constexpr std::string_view format_tag = "augur.one_class_svm";
-    static constexpr std::uint64_t format_version = 1;
-
-    static bool read_flag(detail::SvmTextReader& reader) {
-        const std::uint64_t v = reader.count();
-        if (v > 1) reader.fail("expected 0 or 1");
-        return v == 1;
-    }
+    static constexpr std::uint32_t format_version = 1;
 
     OneClassSvmConfig config_;
     Kernel kernel_;
@@ -472,6 +437,9 @@ private:
 
 /// The linear-kernel variant.
 using LinearOneClassSvm = OneClassSvm<LinearKernel>;
+
+static_assert(BatchModel<OneClassSvm<>>);
+static_assert(BatchModel<LinearOneClassSvm>);
 
 } // namespace v0
 } // namespace augur

@@ -4,28 +4,27 @@
 // deviation, like scikit-learn's StandardScaler (population sd, ddof 0). A column whose
 // variance is zero up to rounding (var <= n eps var + (n mean eps)^2, scikit-learn's test) gets
 // scale 1, so it is only centred. NaN or infinite entries throw data_error naming the row and
-// column (1-based). save/load use a versioned text format that round-trips every number.
+// column (1-based). save/load go through augur/core/archive.hpp (tag "augur.StandardScaler")
+// and round-trip every number.
 //
 // fit is O(n d) (two passes: mean, then the corrected sum of squared deviations);
 // transform is O(n d). Thread-safety: not synchronized; const members (transform, accessors,
 // save) may be called concurrently.
 
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 
 #include <Eigen/Core>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <istream>
-#include <iterator>
 #include <limits>
 #include <ostream>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 namespace augur {
 inline namespace v0 {
@@ -121,116 +120,35 @@ public:
     std::size_t n_features() const noexcept { return static_cast<std::size_t>(mean_.size()); }
     bool fitted() const noexcept { return mean_.size() > 0; }
 
-    /// Writes "augur.standard_scaler 1", the feature count, then one "mean scale" line per
-    /// feature (shortest round-trip form).
+    /// The archive type tag.
+    static constexpr std::string_view type_tag = "augur.StandardScaler";
+    /// Current version of the saved format.
+    static constexpr std::uint32_t format_version = 1;
+
+    /// Writes the scaler (fitted or not) as an augur archive (augur/core/archive.hpp): the
+    /// column means and scales, exactly. O(d). Throws augur::error when the stream fails.
     void save(std::ostream& out) const {
-        AUGUR_ASSERT(fitted(), "StandardScaler::save: nothing fitted");
-        out << format_tag << ' ' << format_version << "\nn_features " << mean_.size() << '\n';
-        for (Eigen::Index c = 0; c < mean_.size(); ++c) {
-            write_number(out, mean_[c]);
-            out << ' ';
-            write_number(out, scale_[c]);
-            out << '\n';
-        }
-        out << "end\n";
-        if (!out) throw error("StandardScaler::save: write failed");
+        write_archive(out, type_tag, format_version, [&](ArchiveWriter& w) { w(mean_, scale_); });
     }
 
-    /// Reads what save() wrote; throws data_error (with the line) on a malformed, truncated or
-    /// newer-version input, a non-finite mean or a scale that is not > 0.
+    /// Reads what save() wrote; throws data_error on a corrupted, truncated, foreign or
+    /// newer-version input, means and scales of different lengths, a non-finite mean or a
+    /// scale that is not finite and > 0.
     static StandardScaler load(std::istream& in) {
-        Reader reader(in);
-        if (reader.word() != format_tag) reader.fail("not a saved StandardScaler");
-        const std::uint64_t version = reader.integer();
-        if (version != format_version)
-            reader.fail(
-                detail::scaler_message("unsupported format version ", std::to_string(version)));
-        if (reader.word() != "n_features") reader.fail("expected 'n_features'");
-        const std::uint64_t d = reader.integer();
-        if (d < 1 || d > (std::uint64_t{1} << 24)) reader.fail("n_features out of range");
-        StandardScaler scaler;
-        scaler.mean_.resize(static_cast<Eigen::Index>(d));
-        scaler.scale_.resize(static_cast<Eigen::Index>(d));
-        for (Eigen::Index c = 0; c < scaler.mean_.size(); ++c) {
-            scaler.mean_[c] = reader.number();
-            scaler.scale_[c] = reader.number();
-            if (!(scaler.scale_[c] > 0.0)) reader.fail("scale must be > 0");
-        }
-        if (reader.word() != "end") reader.fail("expected 'end'");
-        if (!reader.at_end()) reader.fail("unexpected text after the scaler");
-        return scaler;
+        return read_archive(in, type_tag, format_version, [](ArchiveReader& r) {
+            StandardScaler scaler;
+            r(scaler.mean_, scaler.scale_);
+            r.require(scaler.mean_.size() == scaler.scale_.size(),
+                      "means and scales have different lengths");
+            r.require(scaler.mean_.allFinite(), "a mean is not finite");
+            for (Eigen::Index c = 0; c < scaler.scale_.size(); ++c)
+                r.require(scaler.scale_[c] > 0.0 && std::isfinite(scaler.scale_[c]),
+                          "scale must be finite and > 0");
+            return scaler;
+        });
     }
 
 private:
-    static constexpr std::string_view format_tag = "augur.standard_scaler";
-    static constexpr std::uint64_t format_version = 1;
-
-    static void write_number(std::ostream& out, double value) {
-        char buffer[32];
-        const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-        out.write(buffer, result.ptr - buffer);
-    }
-
-    // Whitespace-separated tokens with the line kept for error messages.
-    class Reader {
-    public:
-        explicit Reader(std::istream& in)
-            : text_(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()) {}
-
-        std::string_view word() {
-            skip_space();
-            if (pos_ >= text_.size()) fail("unexpected end of input");
-            const std::size_t begin = pos_;
-            while (pos_ < text_.size() && !is_space(text_[pos_]))
-                ++pos_;
-            return std::string_view(text_).substr(begin, pos_ - begin);
-        }
-
-        double number() {
-            const std::string_view token = word();
-            double value = 0.0;
-            const auto r = std::from_chars(token.data(), token.data() + token.size(), value);
-            if (r.ec != std::errc() || r.ptr != token.data() + token.size() ||
-                !std::isfinite(value))
-                fail(detail::scaler_message("expected a finite number, got '", token, "'"));
-            return value;
-        }
-
-        std::uint64_t integer() {
-            const std::string_view token = word();
-            std::uint64_t value = 0;
-            const auto r = std::from_chars(token.data(), token.data() + token.size(), value);
-            if (r.ec != std::errc() || r.ptr != token.data() + token.size())
-                fail(detail::scaler_message("expected a non-negative integer, got '", token, "'"));
-            return value;
-        }
-
-        bool at_end() {
-            skip_space();
-            return pos_ >= text_.size();
-        }
-
-        [[noreturn]] void fail(std::string_view message) const {
-            throw data_error(detail::scaler_message("StandardScaler::load: line ",
-                                                    std::to_string(line_), ": ", message));
-        }
-
-    private:
-        static constexpr bool is_space(char c) noexcept {
-            return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-        }
-        void skip_space() noexcept {
-            while (pos_ < text_.size() && is_space(text_[pos_])) {
-                if (text_[pos_] == '\n') ++line_;
-                ++pos_;
-            }
-        }
-
-        std::string text_;
-        std::size_t pos_ = 0;
-        std::uint64_t line_ = 1;
-    };
-
     Eigen::VectorXd mean_;
     Eigen::VectorXd scale_;
 };

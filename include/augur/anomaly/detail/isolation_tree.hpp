@@ -1,6 +1,6 @@
 #pragma once
 
-// Isolation trees: the flat node layout, tree growing, and the binary helpers used by
+// Isolation trees: the flat node layout and tree growing used by
 // IsolationForest (augur/anomaly/isolation_forest.hpp). IsolationSplit and IsolationNodeView
 // are the public vocabulary of split policies; everything in augur::detail is internal.
 //
@@ -14,18 +14,13 @@
 #include "augur/core/random.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <istream>
 #include <limits>
 #include <numbers>
 #include <optional>
-#include <ostream>
 #include <span>
-#include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -229,73 +224,6 @@ inline double percentile_linear(std::vector<double>& values, double q) {
     const double b = values[hi];
     return t < 0.5 ? a + (b - a) * t : b - (b - a) * (1.0 - t);
 }
-
-/// Little-endian binary writer for model files.
-class BinaryWriter {
-public:
-    explicit BinaryWriter(std::ostream& out) : out_(&out) {}
-
-    void u32(std::uint32_t v) { unsigned_bytes(v, 4); }
-    void u64(std::uint64_t v) { unsigned_bytes(v, 8); }
-    void f64(double v) { unsigned_bytes(std::bit_cast<std::uint64_t>(v), 8); }
-    void bytes(std::string_view text) {
-        out_->write(text.data(), static_cast<std::streamsize>(text.size()));
-    }
-    void string(std::string_view text) {
-        u32(static_cast<std::uint32_t>(text.size()));
-        bytes(text);
-    }
-
-private:
-    void unsigned_bytes(std::uint64_t v, int count) {
-        char buffer[8];
-        for (int i = 0; i < count; ++i)
-            buffer[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
-        out_->write(buffer, count);
-    }
-
-    std::ostream* out_;
-};
-
-/// Little-endian binary reader: truncated input throws data_error naming `what`.
-class BinaryReader {
-public:
-    BinaryReader(std::istream& in, std::string what) : in_(&in), what_(std::move(what)) {}
-
-    std::uint32_t u32() { return static_cast<std::uint32_t>(unsigned_bytes(4)); }
-    std::uint64_t u64() { return unsigned_bytes(8); }
-    double f64() { return std::bit_cast<double>(unsigned_bytes(8)); }
-    std::string bytes(std::size_t count) {
-        std::string text(count, '\0');
-        in_->read(text.data(), static_cast<std::streamsize>(count));
-        if (static_cast<std::size_t>(in_->gcount()) != count) truncated();
-        return text;
-    }
-    std::string string(std::size_t max_size) {
-        const std::uint32_t size = u32();
-        if (size > max_size) fail("string of " + std::to_string(size) + " bytes");
-        return bytes(size);
-    }
-
-    [[noreturn]] void fail(const std::string& message) const {
-        throw data_error(what_ + ": " + message);
-    }
-    [[noreturn]] void truncated() const { fail("truncated input"); }
-
-private:
-    std::uint64_t unsigned_bytes(int count) {
-        unsigned char buffer[8];
-        in_->read(reinterpret_cast<char*>(buffer), count);
-        if (in_->gcount() != count) truncated();
-        std::uint64_t v = 0;
-        for (int i = 0; i < count; ++i)
-            v |= static_cast<std::uint64_t>(buffer[i]) << (8 * i);
-        return v;
-    }
-
-    std::istream* in_;
-    std::string what_;
-};
 
 } // namespace detail
 } // namespace v0
