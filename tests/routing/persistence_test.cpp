@@ -2,6 +2,7 @@
 // loaded object behaves identically; corruption: every byte flipped, every prefix truncated),
 // and the three router front ends driven through the RouterFrontEnd concept.
 
+#include <augur/routing/change_detecting.hpp>
 #include <augur/routing/concurrent_router.hpp>
 #include <augur/routing/linear_gaussian.hpp>
 #include <augur/routing/posterior.hpp>
@@ -10,10 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
 #include "archive_support.hpp"
-#pragma GCC diagnostic pop
 
 #include <array>
 #include <cstdint>
@@ -42,6 +40,29 @@ struct SavedRouter {
     void save(std::ostream& out) const { router.save(out); }
     static SavedRouter load(std::istream& in) {
         SavedRouter s;
+        s.router.load(in);
+        return s;
+    }
+};
+
+using Detecting = augur::Router<augur::BetaBernoulli, augur::ChangeDetecting, augur::ScalarReward>;
+
+augur::ChangeDetecting small_change_detector() {
+    augur::ChangeDetectingConfig config;
+    config.cusum.warmup = 4;
+    config.cusum.threshold = 3.0;
+    return augur::ChangeDetecting(config);
+}
+
+Detecting make_detecting(std::uint64_t seed) {
+    return Detecting({.seed = seed}, {}, small_change_detector(), augur::ScalarReward(0.0, 1.0));
+}
+
+struct SavedDetecting {
+    Detecting router = make_detecting(99);
+    void save(std::ostream& out) const { router.save(out); }
+    static SavedDetecting load(std::istream& in) {
+        SavedDetecting s;
         s.router.load(in);
         return s;
     }
@@ -177,6 +198,33 @@ TEST_CASE("Router, ConcurrentRouter and evidence round-trip and reject every cor
         augur::Router<augur::NormalGamma, augur::NoForgetting, augur::ScalarReward> normal;
         std::istringstream again(bytes, std::ios::binary);
         CHECK_THROWS_WITH(normal.load(again), Catch::Contains("augur.BetaBernoulli"));
+    }
+    SECTION("Router with change-detecting state") {
+        Detecting router = make_detecting(8);
+        router.add_arm("a");
+        router.add_arm("b");
+        for (int t = 0; t < 12; ++t) {
+            const auto arm = *router.choose();
+            router.observe(arm, t < 8 ? 1.0 : 0.0);
+        }
+        const std::string bytes = saved_bytes(router);
+        const SavedDetecting copy = load_bytes<SavedDetecting>(bytes);
+        const auto same = [&](const Detecting& r) {
+            if (r.forgetting().changes() != router.forgetting().changes()) return false;
+            for (std::size_t i = 0; i < router.size(); ++i)
+                if (r.forgetting().detector(i).statistic() !=
+                        router.forgetting().detector(i).statistic() ||
+                    r.forgetting().detector(i).count() != router.forgetting().detector(i).count())
+                    return false;
+            return same_router(router, r);
+        };
+        CHECK(same(copy.router));
+        check_corruption<SavedDetecting>(bytes,
+                                         [&](const SavedDetecting& s) { return same(s.router); });
+        // Cusums of another configuration are refused.
+        Detecting other({}, {}, augur::ChangeDetecting{}, augur::ScalarReward(0.0, 1.0));
+        std::istringstream in(bytes, std::ios::binary);
+        CHECK_THROWS_WITH(other.load(in), Catch::Contains("Cusum"));
     }
     SECTION("ConcurrentRouter") {
         const Windowed router = trained_windowed();

@@ -21,7 +21,8 @@
 // 0.9/0.85/0.8/0.6 the regret at 1e5 is ~45 against ~43 for plain Thompson sampling); lower
 // the threshold for smaller shifts.
 // O(1) per observation (O(K) when a change triggers a restart), no allocation except when an
-// arm is added. Thread-safety: not synchronized (owned by one router).
+// arm is added. A router saves and loads the detectors with its arms (save_fields /
+// load_fields). Thread-safety: not synchronized (owned by one router).
 // @code
 //   augur::ChangeDetectingConfig config;   // start from the tuned defaults
 //   config.cusum.threshold = 15.0;         // react faster, accept more false alarms
@@ -30,6 +31,7 @@
 // @endcode
 
 #include "augur/anomaly/change_point.hpp"
+#include "augur/core/archive.hpp"
 #include "augur/core/error.hpp"
 #include "augur/routing/forgetting.hpp"
 #include "augur/routing/posterior.hpp"
@@ -128,6 +130,33 @@ public:
     /// The detector of the arm at `index` (router-internal order).
     const Cusum& detector(std::size_t index) const { return detectors_.at(index); }
 
+    /// The state a router saves with its arms (forgetting.hpp): every arm's Cusum and the
+    /// counters.
+    void save_fields(ArchiveWriter& w) const {
+        w(detectors_, changes_, restarts_, static_cast<std::uint64_t>(last_change_arm_));
+    }
+    /// Reads save_fields' state; data_error (nothing changed) when a Cusum has another
+    /// configuration than this policy's or a state no Cusum can reach.
+    void load_fields(ArchiveReader& r) {
+        std::vector<Cusum> detectors;
+        r(detectors);
+        for (const Cusum& d : detectors)
+            r.require(d.config() == config_.cusum && d.consistent(),
+                      "a saved Cusum does not fit this policy's configuration");
+        const auto changes = r.read<std::uint64_t>();
+        const auto restarts = r.read<std::uint64_t>();
+        const auto last = r.read<std::uint64_t>();
+        r.require(restarts <= changes, "more restarts than changes");
+        detectors_ = std::move(detectors);
+        changes_ = changes;
+        restarts_ = restarts;
+        last_change_arm_ = static_cast<std::size_t>(last);
+    }
+    /// False unless there is one detector per arm (a malformed archive).
+    bool valid_for(std::size_t arms) const noexcept {
+        return detectors_.size() == arms && (changes_ == 0 || last_change_arm_ < arms);
+    }
+
 private:
     ChangeDetectingConfig config_;
     Cusum prototype_;
@@ -138,6 +167,7 @@ private:
 };
 
 static_assert(ForgettingPolicy<ChangeDetecting, BetaBernoulli>);
+static_assert(FieldArchivable<ChangeDetecting>);
 
 } // namespace v0
 } // namespace augur

@@ -26,7 +26,7 @@
 //   optionally valid_for(std::size_t arms) const: false when loaded state refers to an arm
 //   index >= arms (the router then rejects the archive).
 // A policy without saved state is reset when a router loads (NoForgetting and Discounted have
-// none; ChangeDetecting's detectors restart).
+// none; SlidingWindow and ChangeDetecting save theirs).
 // The router validates an observation (posterior.check) before calling observe.
 // Thread-safety: not synchronized (owned by one router).
 
