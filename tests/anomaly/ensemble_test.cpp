@@ -54,6 +54,7 @@ public:
         return d;
     }
     void reset() { next_ = 0; }
+    void forget(augur::SeriesId) {}
     std::size_t calls() const { return next_; }
 
 private:

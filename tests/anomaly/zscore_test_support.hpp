@@ -206,6 +206,24 @@ void check_common_properties(Make make, std::size_t learning) {
                 REQUIRE(same(single[i], mixed[s][i]));
         }
     }
+    SECTION("forget: a forgotten series starts over, the others are untouched") {
+        const auto a = noise(21, learning + 200);
+        const auto b = noise(22, learning + 200, 50.0, 2.0);
+        auto detector = make();
+        auto reference = make(); // sees series 1 only
+        const std::size_t half = a.size() / 2;
+        for (std::size_t i = 0; i < half; ++i) {
+            (void)detector.observe(at(0, i, a[i]));
+            REQUIRE(same(detector.observe(at(1, i, b[i])), reference.observe(at(1, i, b[i]))));
+        }
+        detector.forget(augur::SeriesId{0});
+        detector.forget(augur::SeriesId{7}); // never seen: nothing happens
+        auto fresh = make();                 // series 0 from its second half on, as if new
+        for (std::size_t i = half; i < a.size(); ++i) {
+            REQUIRE(same(detector.observe(at(0, i, a[i])), fresh.observe(at(0, i, a[i]))));
+            REQUIRE(same(detector.observe(at(1, i, b[i])), reference.observe(at(1, i, b[i]))));
+        }
+    }
     SECTION("causal: appending future data does not change past detections") {
         const auto values = noise(5, learning + 400);
         auto full = make();

@@ -375,3 +375,61 @@ TEST_CASE("augur detect: --load errors", "[tool][detect]") {
         }
     }
 }
+
+TEST_CASE("augur detect: --max-series bounds the live series (evict, skip, reject)",
+          "[tool][detect]") {
+    if (!detect_available()) return;
+    // Four series, round robin, 200 time steps; ewma learns from 10 samples per series.
+    augur::Rng rng(9);
+    std::string csv = "series,timestamp,value\n";
+    for (std::size_t t = 0; t < 200; ++t)
+        for (int s = 0; s < 4; ++s)
+            csv += "s" + std::to_string(s) + "," + stamp(t) + "," +
+                   std::to_string(augur::normal(rng, 10.0 * (s + 1), 1.0)) + "\n";
+    const fs::path file = write("four_series.csv", csv);
+    const std::string base = "detect --detector ewma --learning 10 " + quote(file.string());
+    const Run unlimited = augur_test::run_tool(base);
+    REQUIRE(unlimited.status == 0);
+    const auto all = lines_of(unlimited.out);
+    REQUIRE(all.size() == 801);
+
+    // A limit every series fits in changes nothing.
+    const Run roomy = augur_test::run_tool(base + " --max-series 4");
+    REQUIRE(roomy.status == 0);
+    CHECK(roomy.out == unlimited.out);
+    CHECK(roomy.err.empty());
+
+    // Three live series for four in round robin: each new sample evicts the series seen
+    // longest ago, the one that comes next, so every series starts over at every sample and
+    // never leaves its learning period.
+    const Run evict = augur_test::run_tool(base + " --max-series 3");
+    REQUIRE(evict.status == 0);
+    CHECK(evict.err.find("797 series evicted") != std::string::npos);
+    const auto evicted = lines_of(evict.out);
+    REQUIRE(evicted.size() == 801);
+    for (std::size_t i = 1; i < evicted.size(); ++i) {
+        const auto fields = split(evicted[i]);
+        REQUIRE(fields.size() == 7);
+        REQUIRE(fields[3] == "0");
+    }
+
+    // skip: the fourth series is dropped (score 0), the other three score as without a limit.
+    const Run skip = augur_test::run_tool(base + " --max-series 3 --on-series-limit skip");
+    REQUIRE(skip.status == 0);
+    CHECK(skip.err.find("200 over the series limit") != std::string::npos);
+    const auto skipped = lines_of(skip.out);
+    REQUIRE(skipped.size() == 801);
+    for (std::size_t i = 1; i < skipped.size(); ++i) {
+        if (split(skipped[i])[0] == "s3")
+            REQUIRE(split(skipped[i])[3] == "0");
+        else
+            REQUIRE(skipped[i] == all[i]);
+    }
+
+    const Run reject = augur_test::run_tool(base + " --max-series 3 --on-series-limit reject");
+    CHECK(reject.status == 1);
+    CHECK(reject.err.find("'s3'") != std::string::npos);
+    CHECK(reject.err.find(file.string() + ":5") != std::string::npos);
+    const Run bad = augur_test::run_tool(base + " --on-series-limit drop");
+    CHECK(bad.status == 2);
+}

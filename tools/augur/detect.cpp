@@ -55,6 +55,8 @@ struct DetectOptions {
     augur::DetectorOptions config;
     std::string save;
     std::string load;
+    std::size_t max_series = 0;
+    std::string on_series_limit = "evict";
     /// Options given that configure a detector (their names), for --load's check.
     std::vector<std::string> configuring;
 };
@@ -122,8 +124,14 @@ public:
         csv_.end_row();
     }
 
-    void write(const std::vector<std::string>& fields, std::span<const augur::Sample> samples) {
+    /// Scores the row's samples, then forgets the series the input guard evicted while
+    /// reading it (each was seen before the series that displaced it, so after scoring is
+    /// exactly when the guard let it go).
+    void write(const std::vector<std::string>& fields, std::span<const augur::Sample> samples,
+               std::span<const augur::SeriesId> evicted) {
         const augur::RowVerdict v = scorer_.score(samples);
+        for (const augur::SeriesId id : evicted)
+            scorer_.detector().forget(id);
         for (const std::string& f : fields)
             csv_.field(f);
         csv_.field(v.score).field(v.is_anomaly ? 1 : 0);
@@ -143,10 +151,11 @@ private:
     augur::RowScorer scorer_;
 };
 
-/// One input row: its fields and the samples the input policy admitted.
+/// One input row: its fields, the samples the input policy admitted and the series it evicted.
 struct Row {
     std::vector<std::string> fields;
     std::vector<augur::Sample> samples;
+    std::vector<augur::SeriesId> evicted;
 };
 
 void run_detect(const DetectOptions& options) {
@@ -157,7 +166,11 @@ void run_detect(const DetectOptions& options) {
             given += (given.empty() ? "" : ", ") + o;
         throw usage_error("--load starts from a saved detector: " + given + " cannot configure it");
     }
-    augur::InputGuard guard{input_policy(options.input)};
+    augur::InputPolicy policy = input_policy(options.input);
+    policy.max_series = options.max_series;
+    policy.over_series_limit =
+        augur::parse_series_limit_action(options.on_series_limit, "--on-series-limit");
+    augur::InputGuard guard{policy};
     const augur::io::SampleReaderOptions reader_opts = reader_options(options.input);
     augur::SeriesRegistry registry;
     std::optional<augur::AnyDetector> detector;
@@ -192,9 +205,10 @@ void run_detect(const DetectOptions& options) {
         if (buffered)
             rows.push_back(std::move(row));
         else
-            writer->write(row.fields, row.samples);
+            writer->write(row.fields, row.samples, row.evicted);
         row.fields.clear();
         row.samples.clear();
+        row.evicted.clear();
     };
     augur::Sample sample;
     while (reader->next(sample)) {
@@ -213,6 +227,7 @@ void run_detect(const DetectOptions& options) {
             throw augur::data_error(augur::SourceLocation{reader->source_name(), reader->line()},
                                     with_series_name(e.message(), sample.series, registry));
         }
+        if (const auto gone = guard.evicted()) row.evicted.push_back(*gone);
         if (admitted) {
             if (per_series.size() <= admitted->series.index())
                 per_series.resize(admitted->series.index() + 1, 0);
@@ -230,10 +245,10 @@ void run_detect(const DetectOptions& options) {
         writer.emplace(output.stream(), reader->header(),
                        augur::make_detector(options.detector, config), registry);
         for (const Row& r : rows)
-            writer->write(r.fields, r.samples);
+            writer->write(r.fields, r.samples, r.evicted);
     }
     const augur::InputCounters& counters = guard.counters();
-    if (counters.skipped + counters.clamped > 0)
+    if (counters.skipped + counters.clamped + counters.evicted_series > 0)
         print_warning(reader->source_name() + ": " + counters.describe());
     output.finish();
     if (!options.save.empty()) save_state(options.save, writer->detector(), registry);
@@ -301,6 +316,17 @@ void add_detect_command(CLI::App& app) {
                          "default: samples after an alarm whose scores are damped (one alarm per "
                          "incident)")
             ->group(group));
+    command
+        ->add_option("--max-series", options->max_series,
+                     "At most this many series at once (0: no limit); bounds the memory")
+        ->group("Input policy");
+    command
+        ->add_option("--on-series-limit", options->on_series_limit,
+                     "A new series beyond --max-series: evict (forget the least recently seen "
+                     "series), skip (drop its samples) or reject (stop with an error)")
+        ->check(CLI::IsMember({"evict", "skip", "reject"}))
+        ->group("Input policy")
+        ->capture_default_str();
     command
         ->add_option("--save", options->save,
                      "After the run, save the detector's state to this file")

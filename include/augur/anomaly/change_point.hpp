@@ -308,6 +308,8 @@ public:
 
     /// Forgets every series.
     void reset() noexcept { states_.clear(); }
+    /// Forgets one series (it warms up again if it returns).
+    void forget(SeriesId series) { states_.erase(series); }
 
     /// The calibrated score of a CUSUM statistic (see the class comment). O(1).
     double score_of(double statistic) const noexcept {

@@ -75,11 +75,14 @@ struct Detection {
     Direction direction = Direction::none;
 };
 
-/// A streaming detector: observe(sample) returns a Detection; reset() forgets every series.
+/// A streaming detector: observe(sample) returns a Detection; reset() forgets every series,
+/// forget(series) one of them (releasing its memory: what an InputGuard series limit evicts).
 template <class D>
-concept StreamingDetector = MetricSink<D> && requires(D& detector, const Sample& sample) {
+concept StreamingDetector = MetricSink<D> &&
+    requires(D& detector, const Sample& sample, SeriesId series) {
     { detector.observe(sample) } -> std::same_as<Detection>;
     detector.reset();
+    detector.forget(series);
 };
 
 /// Per-series state of a detector, indexed by SeriesId and created on first use from a

@@ -398,6 +398,11 @@ public:
         std::apply([](auto&... member) { (member.reset(), ...); }, members_);
         states_.clear();
     }
+    /// Forgets one series in every member and in the combination.
+    void forget(SeriesId series) {
+        std::apply([&](auto&... member) { (member.forget(series), ...); }, members_);
+        states_.erase(series);
+    }
 
     /// The I-th member detector.
     template <std::size_t I>

@@ -288,6 +288,8 @@ public:
 
     /// Forgets every series.
     void reset() noexcept { states_.clear(); }
+    /// Forgets one series (it learns again if it returns), releasing its memory.
+    void forget(SeriesId series) { states_.erase(series); }
     const SeasonalConfig& config() const noexcept { return config_; }
     double score_threshold() const noexcept { return threshold_; }
 

@@ -169,6 +169,8 @@ public:
 
     /// Forgets every series.
     void reset() noexcept { states_.clear(); }
+    /// Forgets one series (it learns again if it returns), releasing its memory.
+    void forget(SeriesId series) { states_.erase(series); }
 
     /// The Mann-Kendall summary of a series' current window (all zero for an unknown series).
     Summary summary(SeriesId series) const noexcept {

@@ -401,6 +401,8 @@ public:
 
     /// Forgets every series.
     void reset() noexcept { states_.clear(); }
+    /// Forgets one series (it learns again if it returns), releasing its memory.
+    void forget(SeriesId series) { states_.erase(series); }
 
     /// The state of a series, or nullptr if it has not been seen.
     const State* state(SeriesId series) const noexcept { return states_.find(series); }

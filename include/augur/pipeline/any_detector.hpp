@@ -158,6 +158,12 @@ public:
 
     /// Forgets every series.
     void reset() noexcept { model_->reset(); }
+    /// Forgets one series (e.g. the one an InputGuard series limit evicted).
+    void forget(SeriesId series) { model_->forget(series); }
+    /// Bytes of one series' state, when the detector reports it (else 0).
+    std::size_t series_bytes(SeriesId series) const noexcept {
+        return model_->series_bytes(series);
+    }
 
     /// The name it was made with ("ewma", ...).
     const std::string& name() const noexcept { return name_; }
@@ -219,6 +225,8 @@ private:
         virtual ~Concept() = default;
         virtual Detection observe(const Sample& sample) = 0;
         virtual void reset() noexcept = 0;
+        virtual void forget(SeriesId series) = 0;
+        virtual std::size_t series_bytes(SeriesId series) const noexcept = 0;
         virtual bool can_save() const noexcept = 0;
         virtual void save(std::ostream& out) const = 0;
         virtual std::unique_ptr<Concept> clone() const = 0;
@@ -229,6 +237,13 @@ private:
         explicit Model(D d) : detector(std::move(d)) {}
         Detection observe(const Sample& sample) override { return detector.observe(sample); }
         void reset() noexcept override { detector.reset(); }
+        void forget(SeriesId series) override { detector.forget(series); }
+        std::size_t series_bytes(SeriesId series) const noexcept override {
+            if constexpr (requires { detector.series_bytes(series); })
+                return detector.series_bytes(series);
+            else
+                return 0;
+        }
         bool can_save() const noexcept override {
             return detail::any_detector::Saveable<D> && detail::any_detector::Loadable<D>;
         }
