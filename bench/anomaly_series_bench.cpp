@@ -2,7 +2,10 @@
 // samples per second and heap bytes per series, each series fed the same number of samples.
 //   fresh/N     a new detector, N series x 10 samples (all still learning, as most series of
 //               a large Prometheus server are short): what `augur detect` pays per series;
-//   learned/N   learning = 20, N series x 100 samples (80 scored each): the scoring path.
+//   learned/N   learning = 20, N series x 100 samples (80 scored each): learning, the end of
+//               learning and scoring, from a new detector;
+//   steady/N    learning = 20, every series already past learning (50 samples each, untimed):
+//               the time of one more round of N samples, one per series (the scoring path).
 // The time per sample must not grow with N; bytes_per_series is the heap the detector holds
 // after the feed divided by N (counted by replacing the global operator new / delete).
 
@@ -98,6 +101,42 @@ void BM_DefaultDetector_learned(benchmark::State& state) {
     run(state, config, 100);
 }
 BENCHMARK(BM_DefaultDetector_learned)
+    ->Arg(1)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_DefaultDetector_steady(benchmark::State& state) {
+    const auto series = static_cast<std::uint32_t>(state.range(0));
+    augur::DefaultDetectorConfig config;
+    config.learning = 20;
+    const std::int64_t before = live_bytes.load();
+    augur::DefaultDetector detector(config);
+    for (const augur::Sample& s : make_samples(series, 50))
+        (void)detector.observe(s);
+    const double bytes = static_cast<double>(live_bytes.load() - before) / series;
+    augur::Rng rng(11);
+    std::vector<augur::Sample> round(series);
+    double sink = 0.0;
+    std::size_t t = 50;
+    for (auto _ : state) {
+        for (std::uint32_t s = 0; s < series; ++s)
+            round[s] = {augur::SeriesId{s}, augur::from_epoch_seconds(1.7e9 + 60.0 * double(t)),
+                        augur::normal(rng, 10.0, 1.0)};
+        ++t;
+        const auto start = std::chrono::steady_clock::now();
+        for (const augur::Sample& s : round)
+            sink += detector.observe(s).score;
+        state.SetIterationTime(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    benchmark::DoNotOptimize(sink);
+    state.SetItemsProcessed(state.iterations() * series);
+    state.counters["bytes_per_series"] = bytes;
+}
+BENCHMARK(BM_DefaultDetector_steady)
     ->Arg(1)
     ->Arg(1000)
     ->Arg(10000)

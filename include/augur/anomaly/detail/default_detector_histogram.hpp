@@ -167,7 +167,8 @@ struct DefaultTail {
 class DefaultRunningMean {
 public:
     DefaultRunningMean() = default;
-    explicit DefaultRunningMean(std::size_t k) : ring_(k) {}
+    /// A mean over k values; the (small) window is allocated at once.
+    explicit DefaultRunningMean(std::size_t k) : ring_(k) { ring_.reserve(); }
 
     double push(double x) {
         if (const auto old = ring_.push(x)) sum_ -= *old;
