@@ -4,9 +4,13 @@
 
 #include "augur/version.hpp"
 
+#include "augur/core/archive.hpp"
+#include "augur/core/batch_model.hpp"
 #include "augur/core/error.hpp"
+#include "augur/core/feature_matrix.hpp"
 #include "augur/core/input_policy.hpp"
 #include "augur/core/io/csv.hpp"
+#include "augur/core/io/feature_table.hpp"
 #include "augur/core/io/sample_reader.hpp"
 #include "augur/core/io/timestamp.hpp"
 #include "augur/core/io/writer.hpp"
@@ -36,6 +40,10 @@
 #include "augur/anomaly/seasonal.hpp"
 #include "augur/anomaly/trend.hpp"
 #include "augur/anomaly/zscore.hpp"
+
+#include "augur/pipeline/any_detector.hpp"
+#include "augur/pipeline/learning.hpp"
+#include "augur/pipeline/row_scorer.hpp"
 
 #include "augur/routing/change_detecting.hpp"
 #include "augur/routing/concurrent_router.hpp"
