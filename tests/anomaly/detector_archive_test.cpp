@@ -11,12 +11,7 @@
 #include <augur/core/archive.hpp>
 #include <augur/core/error.hpp>
 
-// archive_support.hpp's byte flip (an unsigned int mask bound to unsigned char) trips
-// -Wconversion in check_corruption; silenced here until that header is fixed.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
 #include "archive_support.hpp"
-#pragma GCC diagnostic pop
 
 #include "anomaly/zscore_test_support.hpp"
 

@@ -6,12 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-// archive_support.hpp's check_corruption trips -Wconversion (unsigned -> unsigned char mask)
-// under GCC 12; silenced here until that header is fixed.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
 #include "archive_support.hpp"
-#pragma GCC diagnostic pop
 #include "shared_data.hpp"
 #include "support.hpp"
 

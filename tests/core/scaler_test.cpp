@@ -1,12 +1,7 @@
 // Tests of augur/core/scaler.hpp: known answers from scikit-learn's StandardScaler, a naive
 // reference on random data, constant columns, bad input and save/load.
 
-// archive_support.hpp's check_corruption trips -Wconversion (unsigned -> unsigned char mask)
-// under GCC 12; silenced here until that header is fixed.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
 #include "archive_support.hpp"
-#pragma GCC diagnostic pop
 #include "support.hpp"
 
 #include <augur/core/archive.hpp>
