@@ -2,6 +2,7 @@
 
 // Round-trip and corruption checks for anything saved through augur/core/archive.hpp.
 
+#include <augur/core/archive.hpp>
 #include <augur/core/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -16,16 +17,13 @@ namespace augur_test {
 /// The bytes `model.save(out)` writes.
 template <class Model>
 std::string saved_bytes(const Model& model) {
-    std::ostringstream out(std::ios::binary);
-    model.save(out);
-    return std::move(out).str();
+    return augur::save_to_bytes(model);
 }
 
 /// Loads `bytes` through Model::load.
 template <class Model>
 Model load_bytes(const std::string& bytes) {
-    std::istringstream in(bytes, std::ios::binary);
-    return Model::load(in);
+    return augur::load_from_bytes<Model>(bytes);
 }
 
 /// Counts of what the corruption sweep saw.

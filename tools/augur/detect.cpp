@@ -71,9 +71,7 @@ void save_state(const std::string& path, const augur::AnyDetector& detector,
     names.reserve(registry.size());
     for (std::uint32_t i = 0; i < registry.size(); ++i)
         names.push_back(registry.name(augur::SeriesId(i)));
-    std::ostringstream inner(std::ios::binary);
-    detector.save(inner);
-    const std::string bytes = std::move(inner).str();
+    const std::string bytes = augur::save_to_bytes(detector);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) throw augur::data_error(augur::SourceLocation{path}, "cannot open for writing");
     augur::write_archive(out, state_type, state_version,
@@ -104,8 +102,7 @@ augur::AnyDetector load_state(const std::string& path, augur::SeriesRegistry& re
                 }
                 r.require(id.index() + 1 == registry.size(), "a series name is given twice");
             }
-            std::istringstream inner(bytes, std::ios::binary);
-            return augur::AnyDetector::load(inner);
+            return augur::load_from_bytes<augur::AnyDetector>(bytes);
         });
     } catch (const augur::data_error& e) {
         throw augur::data_error(augur::SourceLocation{path}, e.what());

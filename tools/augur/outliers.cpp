@@ -122,19 +122,6 @@ M make_model(const OutliersOptions& options) {
         return M{ocsvm_config(options)};
 }
 
-template <class Model>
-std::string bytes_of(const Model& model) {
-    std::ostringstream out(std::ios::binary);
-    model.save(out);
-    return std::move(out).str();
-}
-
-template <class Model>
-Model from_bytes(const std::string& bytes) {
-    std::istringstream in(bytes, std::ios::binary);
-    return Model::load(in);
-}
-
 /// What --save writes and --load reads (see the file comment).
 struct SavedModel {
     static constexpr std::string_view type_tag = "augur.tool.OutliersModel";
@@ -220,13 +207,13 @@ Scores score_loaded(const OutliersOptions& options, const augur::io::FeatureTabl
                                     joined(table.feature_names()));
         Eigen::MatrixXd x = table.features();
         if (saved.scaler) {
-            const auto scaler = from_bytes<augur::StandardScaler>(*saved.scaler);
+            const auto scaler = augur::load_from_bytes<augur::StandardScaler>(*saved.scaler);
             if (scaler.n_features() != static_cast<std::size_t>(x.cols()))
                 throw augur::data_error("the saved scaler does not match the feature columns");
             x = scaler.transform(x);
         }
         return with_model_type(saved.kind, [&]<class M>(std::type_identity<M>) {
-            const M model = from_bytes<M>(saved.model);
+            const M model = augur::load_from_bytes<M>(saved.model);
             if (!model.fitted() || model.n_features() != static_cast<std::size_t>(x.cols()))
                 throw augur::data_error("the saved model does not match the feature columns");
             return score_rows(model, x, options.flag);
@@ -250,8 +237,9 @@ Scores fit_and_score(const OutliersOptions& options, const augur::io::FeatureTab
         M model = make_model<M>(options);
         model.fit(x);
         if (!options.save.empty()) {
-            SavedModel saved{kind, table.feature_names(), std::nullopt, bytes_of(model)};
-            if (scaler) saved.scaler = bytes_of(*scaler);
+            SavedModel saved{kind, table.feature_names(), std::nullopt,
+                             augur::save_to_bytes(model)};
+            if (scaler) saved.scaler = augur::save_to_bytes(*scaler);
             write_saved(options.save, saved);
         }
         return score_rows(model, x, options.flag);

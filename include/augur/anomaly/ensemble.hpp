@@ -442,7 +442,7 @@ public:
     void save(std::ostream& out) const requires saveable {
         write_archive(out, archive_tag(), 1, [&](ArchiveWriter& w) {
             w(combine_);
-            std::apply([&](const auto&... member) { (w(member_bytes(member)), ...); }, members_);
+            std::apply([&](const auto&... member) { (w(save_to_bytes(member)), ...); }, members_);
             if constexpr (!std::is_empty_v<typename Combine::State>) w(states_);
         });
     }
@@ -479,17 +479,10 @@ public:
 
 private:
     template <class D>
-    static std::string member_bytes(const D& member) {
-        std::ostringstream out(std::ios::binary);
-        member.save(out);
-        return std::move(out).str();
-    }
-
-    template <class D>
     static D load_member(ArchiveReader& r) {
-        std::istringstream in(r.read<std::string>(), std::ios::binary);
+        const auto bytes = r.read<std::string>();
         try {
-            return D::load(in);
+            return load_from_bytes<D>(bytes);
         } catch (const data_error& e) {
             r.fail(std::string("a member does not load: ") + e.what());
         }

@@ -217,19 +217,6 @@ struct Extended {
     }
 };
 
-namespace detail {
-/// Whether a split policy has configuration to save with the model.
-template <class S>
-concept SplitHasArchive = requires(const S& cs, S& s, ArchiveWriter& w, ArchiveReader& r) {
-    cs.save_fields(w);
-    s.load_fields(r);
-}
-|| requires(S& s, ArchiveWriter& w, ArchiveReader& r) {
-    s.archive(w);
-    s.archive(r);
-};
-} // namespace detail
-
 static_assert(IsolationSplitPolicy<AxisParallel>);
 static_assert(IsolationSplitPolicy<Extended>);
 
@@ -438,7 +425,7 @@ public:
     /// fails.
     void save(std::ostream& out) const {
         write_archive(out, type_tag(), format_version, [&](ArchiveWriter& w) {
-            if constexpr (detail::SplitHasArchive<Split>) w(split_);
+            if constexpr (FieldArchivable<Split>) w(split_);
             w(std::uint64_t{config_.trees}, std::uint64_t{config_.max_samples},
               config_.contamination, config_.seed, std::uint64_t{config_.threads});
             w(std::uint64_t{features_}, std::uint64_t{sample_size_}, offset_,
@@ -461,7 +448,7 @@ public:
     static IsolationForest load(std::istream& in) {
         return read_archive(in, type_tag(), format_version, [](ArchiveReader& r) {
             Split split{};
-            if constexpr (detail::SplitHasArchive<Split>) r(split);
+            if constexpr (FieldArchivable<Split>) r(split);
             IsolationForestConfig config;
             config.trees = static_cast<std::size_t>(r.read<std::uint64_t>());
             config.max_samples = static_cast<std::size_t>(r.read<std::uint64_t>());

@@ -495,6 +495,35 @@ auto read_archive(std::istream& in, std::string_view type, std::uint32_t max_ver
     throw data_error(who); // not reached: fail() throws
 }
 
+/// A type that writes its fields into a larger archive: the asymmetric
+/// save_fields(ArchiveWriter&) const / load_fields(ArchiveReader&), or a symmetric
+/// template <class A> void archive(A&) member (what ArchiveWriter / ArchiveReader dispatch on).
+template <class T>
+concept FieldArchivable = requires(const T& ct, T& t, ArchiveWriter& w, ArchiveReader& r) {
+    ct.save_fields(w);
+    t.load_fields(r);
+}
+|| requires(T& t, ArchiveWriter& w, ArchiveReader& r) {
+    t.archive(w);
+    t.archive(r);
+};
+
+/// The bytes model.save(out) writes (a whole archive), e.g. to store one model inside another
+/// archive as a string field.
+template <class Model>
+std::string save_to_bytes(const Model& model) {
+    std::ostringstream out(std::ios::binary);
+    model.save(out);
+    return std::move(out).str();
+}
+
+/// Model::load over `bytes` (what save_to_bytes returned); throws what Model::load throws.
+template <class Model>
+Model load_from_bytes(const std::string& bytes) {
+    std::istringstream in(bytes, std::ios::binary);
+    return Model::load(in);
+}
+
 /// Reads the envelope of the archive at the stream's position without its payload, then seeks
 /// back (the stream must be seekable): which type and version a file holds.
 inline ArchiveHeader read_archive_header(std::istream& in) {

@@ -184,9 +184,7 @@ public:
     void save(std::ostream& out) const {
         if (!can_save())
             throw error(detail::join_text({"detector ", name_, " cannot be saved yet"}));
-        std::ostringstream inner(std::ios::binary);
-        model_->save(inner);
-        const std::string bytes = std::move(inner).str();
+        const std::string bytes = save_to_bytes(*model_);
         write_archive(out, archive_type, archive_version,
                       [&](ArchiveWriter& w) { w(name_, threshold_, bytes); });
     }
@@ -204,8 +202,7 @@ public:
             const bool known = detail::any_detector::with_detector_type(name, [&](auto type) {
                 using D = typename decltype(type)::type;
                 if constexpr (detail::any_detector::Loadable<D>) {
-                    std::istringstream inner(bytes, std::ios::binary);
-                    loaded.emplace(name, D::load(inner), threshold);
+                    loaded.emplace(name, load_from_bytes<D>(bytes), threshold);
                 } else {
                     r.fail(detail::join_text(
                         {"detector '", name, "' cannot be loaded by this build"}));

@@ -101,19 +101,6 @@ concept ContextualPosterior = std::copy_constructible<P> &&
     { P::load(in) } -> std::same_as<P>;
 };
 
-/// A type that writes its fields into a larger archive (core/archive.hpp): the asymmetric
-/// save_fields(ArchiveWriter&) const / load_fields(ArchiveReader&), or a symmetric
-/// template <class A> void archive(A&) member.
-template <class T>
-concept FieldArchivable = requires(const T& ct, T& t, ArchiveWriter& w, ArchiveReader& r) {
-    ct.save_fields(w);
-    t.load_fields(r);
-}
-|| requires(T& t, ArchiveWriter& w, ArchiveReader& r) {
-    t.archive(w);
-    t.archive(r);
-};
-
 namespace detail::routing {
 
 /// P's archive tag (P::archive_tag), or an empty string for a posterior without one.
@@ -132,9 +119,7 @@ void write_nested(ArchiveWriter& w, const P& p) {
     if constexpr (FieldArchivable<P>) {
         w(p);
     } else {
-        std::ostringstream out(std::ios::binary);
-        p.save(out);
-        w(std::move(out).str());
+        w(save_to_bytes(p));
     }
 }
 
@@ -145,8 +130,7 @@ void read_nested(ArchiveReader& r, P& p) {
     if constexpr (FieldArchivable<P>) {
         r(p);
     } else {
-        std::istringstream in(r.read<std::string>(), std::ios::binary);
-        p = P::load(in);
+        p = load_from_bytes<P>(r.read<std::string>());
     }
 }
 
